@@ -1,0 +1,63 @@
+"""Compute versus persist on the HDF5-backed array (the tutorial's random.hdf5, chunks of 1,000,000).
+
+"From disk" reads through h5py on the workers; after data_prep the file is usually in the OS page
+cache, so it measures h5py + dask on warm files, as a re-run in the tutorial does.
+"""
+
+from dask_bench import datasets, workloads
+
+from .common import ClusterBenchmark, Shape, best_time, close_to, expect
+
+SUM_RTOL = 1e-5  # float32 partial sums against the generator's float64 sum
+
+
+class ComputePersist(ClusterBenchmark):
+    shape = Shape(workers=2)
+    repeat = (5, 10, 5.0)
+    warmup_time = 0  # setup's persist has already read every chunk on the workers
+    timeout = 900  # the full preset reads 4 GB per sample
+
+    def setup(self):
+        super().setup()
+        self.data = datasets.random_array()
+        if "persisted" not in self.__dict__:  # once per benchmark process, like the cluster
+            self.array = workloads.random_array(self.data.path, self.data.dataset)
+            self.persisted = workloads.persist(self.client, workloads.fresh_keys(self.array))
+        # Fresh keys for every sample, so no result can come from what the cluster holds.
+        self.sum_from_disk = workloads.fresh_keys(self.array.sum())
+        self.sum_persisted = workloads.fresh_keys(self.persisted.sum(), keep=workloads.keys_of(self.persisted))
+        self.array_to_persist = workloads.fresh_keys(self.array)
+
+    @property
+    def answers(self):
+        return {"sum": close_to(self.data.sum, SUM_RTOL, "the manifest's sum of /x"),
+                "persisted": lambda x: x.shape == (self.data.elements,)}
+
+    def time_sum_from_disk(self):
+        self.got_sum = workloads.compute(self.client, self.sum_from_disk)
+
+    def time_sum_persisted(self):
+        self.got_sum = workloads.compute(self.client, self.sum_persisted)
+
+    def time_persist(self):
+        self.got_persisted = workloads.persist(self.client, self.array_to_persist)
+
+    def track_persist_speedup(self):
+        """From-disk sum time over persisted sum time, both measured here, fresh keys each run."""
+        keep = workloads.keys_of(self.persisted)
+        from_disk = best_time(lambda: workloads.compute(self.client, workloads.fresh_keys(self.array.sum())))
+        persisted = best_time(
+            lambda: workloads.compute(self.client, workloads.fresh_keys(self.persisted.sum(), keep=keep)), 5)
+        return from_disk / persisted
+
+    track_persist_speedup.unit = "x faster"
+
+    def track_cluster_peak_memory(self):
+        """Peak resident bytes summed over the workers while they persist the array."""
+        del self.persisted, self.sum_persisted  # measure from a cluster that holds nothing
+        workloads.wait_until_released(self.client, self.session.workers)
+        peak = workloads.cluster_peak_memory(self.client, self.array_to_persist, self.session.workers)
+        expect(peak > self.data.elements * 4, f"peak {peak} bytes is less than the array itself")
+        return peak
+
+    track_cluster_peak_memory.unit = "bytes"

@@ -1,0 +1,29 @@
+"""The error path: a task of a small graph raises ZeroDivisionError (the tutorial's `ratio`)."""
+
+from distributed import wait
+
+from dask_bench import workloads
+
+from .common import ClusterBenchmark, Shape
+
+DIVISION = lambda error: isinstance(error, ZeroDivisionError)  # noqa: E731
+
+
+class ErrorPath(ClusterBenchmark):
+    shape = Shape(workers=2)
+    repeat = (10, 50, 3.0)
+    answers = {"error": DIVISION}
+
+    def setup(self):
+        super().setup()
+        self.failing_graph = workloads.ratio_graph()  # delayed: fresh keys every call
+        if "failed" not in self.__dict__:  # one failed future per process to replay
+            self.failed = self.client.compute(workloads.ratio_graph())
+            wait(self.failed)
+
+    def time_error_surfaces(self):
+        """From submission until gather re-raises the task's exception."""
+        self.got_error = workloads.error_surfaces(self.client, self.failing_graph)
+
+    def time_recreate_error_locally(self):
+        self.got_error = workloads.recreate_error(self.client, self.failed)

@@ -1,0 +1,154 @@
+"""Where the benchmarks run: one warm cluster per benchmark process, reused across samples.
+
+`session(Shape(workers=2))` returns a Session (a Client and where its tasks may run). The
+cluster is started on first use, outside any timed region, kept for every later sample of the
+process, and closed when the process ends: gracefully at a normal exit, by the janitor when asv
+ends its benchmark child with os._exit or kills it on a timeout.
+
+With DASK_BENCH_SCHEDULER=<address> the same benchmarks run on an existing cluster: a shape's
+worker count is met by restricting tasks to that many of its workers (dask.annotate), and a
+shape the cluster cannot meet raises `CannotRun` (a NotImplementedError: asv reports a skip).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import dask
+from distributed import Client, LocalCluster
+
+from .janitor import Janitor
+from .settings import SettingsError, scheduler_address
+from .tasks import inc
+
+
+@dataclass(frozen=True)
+class Shape:
+    workers: int
+    threads: int = 1
+    processes: bool = True
+
+    def __str__(self):
+        kind = "processes" if self.processes else "threads"
+        return f"{self.workers} worker {kind} x {self.threads} thread{'s' * (self.threads != 1)}"
+
+
+class CannotRun(NotImplementedError):
+    """This shape cannot run on this cluster; asv records the benchmark as skipped."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        print(f"skipped: {message}", file=sys.stderr)
+
+
+@dataclass
+class Session:
+    client: Client
+    shape: Shape
+    workers: list[str] | None = None  # the workers tasks are restricted to (external mode)
+
+    def placement(self):
+        """A context in which every graph submitted runs on this session's workers only."""
+        if self.workers is None:
+            return contextlib.nullcontext()
+        return dask.annotate(workers=self.workers, allow_other_workers=False)
+
+
+class _Harness:
+    """The process-wide state: at most one local cluster (or one external client), one pool."""
+
+    def __init__(self):
+        self.local: tuple[Shape, LocalCluster, Client] | None = None
+        self.external: Client | None = None
+        self.pools: dict[int, ProcessPoolExecutor] = {}
+        self._janitor: Janitor | None = None
+        atexit.register(self.close)
+
+    @property
+    def janitor(self) -> Janitor:
+        if self._janitor is None:
+            self._janitor = Janitor()
+        return self._janitor
+
+    def session(self, shape: Shape) -> Session:
+        address = scheduler_address()
+        return self._external_session(address, shape) if address else self._local_session(shape)
+
+    def _local_session(self, shape: Shape) -> Session:
+        if self.local is None or self.local[0] != shape:
+            self.close_local()
+            cluster = LocalCluster(
+                n_workers=shape.workers, threads_per_worker=shape.threads, processes=shape.processes,
+                # CRITICAL: the error benchmarks make workers log every failure they are made to raise.
+                dashboard_address=":0", silence_logs=logging.CRITICAL,
+                local_directory=self.janitor.directory,
+            )
+            client = Client(cluster)
+            self.janitor.watch_children()
+            _warm(client, list(client.scheduler_info(n_workers=-1)["workers"]))
+            self.local = (shape, cluster, client)
+        return Session(self.local[2], shape)
+
+    def _external_session(self, address: str, shape: Shape) -> Session:
+        if self.external is None:
+            try:
+                self.external = Client(address, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise SettingsError(
+                    f"cannot connect to DASK_BENCH_SCHEDULER={address} ({exc}); start that scheduler "
+                    "or unset DASK_BENCH_SCHEDULER to use a LocalCluster") from None
+        if not shape.processes:
+            raise CannotRun(f"{shape}: thread workers need a LocalCluster; "
+                            f"DASK_BENCH_SCHEDULER={address} has process workers only")
+        workers = sorted(self.external.scheduler_info(n_workers=-1)["workers"])
+        if len(workers) < shape.workers:
+            raise CannotRun(f"{shape}: DASK_BENCH_SCHEDULER={address} has {len(workers)} worker(s), "
+                            f"this benchmark needs {shape.workers}")
+        _warm(self.external, workers[:shape.workers])
+        return Session(self.external, shape, workers[:shape.workers])
+
+    def pool(self, workers: int) -> ProcessPoolExecutor:
+        """A warm ProcessPoolExecutor (the baselines' stand-in for a cluster)."""
+        if workers not in self.pools:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            list(pool.map(abs, range(4 * workers)))  # start every process now, not in a timed region
+            self.pools[workers] = pool
+            self.janitor.watch_children()
+        return self.pools[workers]
+
+    def close_local(self) -> None:
+        if self.local is not None:
+            _, cluster, client = self.local
+            self.local = None
+            client.close()
+            cluster.close()
+
+    def close(self) -> None:
+        self.close_local()
+        for pool in self.pools.values():
+            pool.shutdown(cancel_futures=True)
+        self.pools.clear()
+        if self.external is not None:
+            self.external.close()
+            self.external = None
+        if self._janitor is not None:
+            self._janitor.release()
+            self._janitor = None
+
+
+def _warm(client: Client, workers: list[str]) -> None:
+    """Run a few tasks on every worker, so that no first sample pays for first contact."""
+    for address in workers:
+        client.gather(client.map(inc, range(4), workers=[address], pure=False))
+
+
+_harness = _Harness()
+session = _harness.session
+pool = _harness.pool
+close = _harness.close

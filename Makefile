@@ -4,15 +4,19 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+ASV    := $(VENV)/bin/asv
 STAMP  := $(VENV)/.installed
 SIZE   ?= small
+# make distributed-repo: DISTRIBUTED_RELEASES="2026.7.1 2026.8.0" picks releases, DISTRIBUTED_REPO=<path or URL>
+# mirrors a real repository instead (both read from the environment by dask_bench.release_history).
+export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 
-.PHONY: install data bench test clean help
+.PHONY: help install data distributed-repo machine check bench test clean
 
 help:
-	@echo "make bench   install, generate data ($(SIZE)), run the asv suite, publish the report"
-	@echo "make test    install, then run the whole test suite"
-	@echo "make install | make data [SIZE=tiny|small|full] | make clean"
+	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
+	@echo "make test               install, then the whole test suite"
+	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
 
 install: $(STAMP)
 
@@ -25,7 +29,22 @@ $(STAMP): pyproject.toml
 data: install
 	$(PY) -m data_prep --size $(SIZE)
 
-bench: install data
+distributed-repo: install
+	$(PY) -m dask_bench.release_history
+
+# asv keys results by machine; --yes takes the defaults (hostname, cpu, ram) without asking.
+machine: install
+	$(ASV) machine --yes > /dev/null
+
+# DASK_BENCH_* settings and the data, checked before asv runs (one-line errors that name the fix).
+check: install
+	$(PY) -m dask_bench.settings
+
+bench: install data distributed-repo machine check
+	$(ASV) run --show-stderr main^!
+	$(ASV) publish
+	@$(PY) -m dask_bench.summary
+	@echo "HTML report: html/index.html (make preview serves it on 127.0.0.1)"
 
 test: install
 	$(PY) -m pytest

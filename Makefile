@@ -10,6 +10,7 @@ SIZE   ?= small
 # make distributed-repo: DISTRIBUTED_RELEASES="2026.7.1 2026.8.0" picks releases, DISTRIBUTED_REPO=<path or URL>
 # mirrors a real repository instead (both read from the environment by dask_bench.release_history).
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
+DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 .PHONY: help install data distributed-repo machine check bench test clean
 
@@ -30,7 +31,7 @@ data: install
 	$(PY) -m data_prep --size $(SIZE)
 
 distributed-repo: install
-	$(PY) -m dask_bench.release_history
+	$(PY) -m dask_bench.release_history --path $(DISTRIBUTED_REPO_PATH)
 
 # asv keys results by machine; --yes takes the defaults (hostname, cpu, ram) without asking.
 machine: install

@@ -8,15 +8,21 @@ ends its benchmark child with os._exit or kills it on a timeout.
 With DASK_BENCH_SCHEDULER=<address> the same benchmarks run on an existing cluster: a shape's
 worker count is met by restricting tasks to that many of its workers (dask.annotate), and a
 shape the cluster cannot meet raises `CannotRun` (a NotImplementedError: asv reports a skip).
+
+DASK_BENCH_EVENTS=<file> appends one JSON line per session request, cluster start and close
+(with the pid), to see what a run did: e.g. that many samples shared one cluster.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import logging
 import multiprocessing
+import os
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -77,22 +83,26 @@ class _Harness:
         return self._janitor
 
     def session(self, shape: Shape) -> Session:
+        _event("session", shape)
         address = scheduler_address()
         return self._external_session(address, shape) if address else self._local_session(shape)
 
     def _local_session(self, shape: Shape) -> Session:
         if self.local is None or self.local[0] != shape:
             self.close_local()
-            cluster = LocalCluster(
-                n_workers=shape.workers, threads_per_worker=shape.threads, processes=shape.processes,
-                # CRITICAL: the error benchmarks make workers log every failure they are made to raise.
-                dashboard_address=":0", silence_logs=logging.CRITICAL,
-                local_directory=self.janitor.directory,
-            )
+            # Scheduler and workers put their scratch space in the janitor's directory.
+            with dask.config.set({"temporary-directory": self.janitor.directory}):
+                cluster = LocalCluster(
+                    n_workers=shape.workers, threads_per_worker=shape.threads, processes=shape.processes,
+                    # CRITICAL: the error benchmarks make workers log every failure they are made to raise.
+                    dashboard_address=":0", silence_logs=logging.CRITICAL,
+                    local_directory=self.janitor.directory,
+                )
             client = Client(cluster)
             self.janitor.watch_children()
             _warm(client, list(client.scheduler_info(n_workers=-1)["workers"]))
             self.local = (shape, cluster, client)
+            _event("start", shape, scheduler=cluster.scheduler_address)
         return Session(self.local[2], shape)
 
     def _external_session(self, address: str, shape: Shape) -> Session:
@@ -124,10 +134,11 @@ class _Harness:
 
     def close_local(self) -> None:
         if self.local is not None:
-            _, cluster, client = self.local
+            shape, cluster, client = self.local
             self.local = None
             client.close()
             cluster.close()
+            _event("close", shape)
 
     def close(self) -> None:
         self.close_local()
@@ -140,6 +151,14 @@ class _Harness:
         if self._janitor is not None:
             self._janitor.release()
             self._janitor = None
+
+
+def _event(kind: str, shape: Shape, **details) -> None:
+    path = os.environ.get("DASK_BENCH_EVENTS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"event": kind, "pid": os.getpid(), "shape": str(shape), "time": time.time(),
+                                **details}) + "\n")
 
 
 def _warm(client: Client, workers: list[str]) -> None:

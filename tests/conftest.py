@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,3 +34,40 @@ def tiny_data(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("tiny-data")
     data_prep("--size", "tiny", "--data-dir", data_dir, check=True)
     return data_dir
+
+
+# -- asv on a repository of distributed that a test makes ---------------------------------------
+
+ASV = [PY, "-m", "asv"]
+
+
+def asv(*args, env=None, timeout=900, **kwargs) -> subprocess.CompletedProcess:
+    return run(*ASV, *args, env=env, timeout=timeout, **kwargs)
+
+
+def write_asv_config(path: Path, **overrides) -> Path:
+    """asv.conf.json with some keys changed (absolute paths), for asv runs that must not touch
+    the repository's own results, environments or distributed checkout."""
+    from asv.util import load_json
+
+    config = load_json(str(REPO / "asv.conf.json"), js_comments=True)
+    config.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
+    config["benchmark_dir"] = str(REPO / "benchmarks")
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+TWO_RELEASES = ("2026.7.1", "2026.8.0")
+
+
+@pytest.fixture(scope="session")
+def asv_workspace(tmp_path_factory, tiny_data):
+    """A release history of two distributed releases made by `make distributed-repo`, and one asv
+    environment directory shared by every test that builds distributed (building an environment
+    is the slow part)."""
+    root = tmp_path_factory.mktemp("asv-workspace")
+    repo = root / "distributed"
+    proc = run("make", "distributed-repo", f"DISTRIBUTED_REPO_PATH={repo}",
+               env={"DISTRIBUTED_RELEASES": " ".join(TWO_RELEASES)}, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"root": root, "repo": repo, "env_dir": root / "env", "data": tiny_data}

@@ -1,0 +1,256 @@
+"""The asv suite through real asv commands, on the tiny dataset, against the installed distributed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from conftest import ASV, PY, REPO, TWO_RELEASES, asv, run, write_asv_config
+
+
+@pytest.fixture
+def marker():
+    """An environment variable that every process of a run inherits, to find leftovers."""
+    return {"DASK_BENCH_TEST_RUN": uuid.uuid4().hex}
+
+
+def processes_with(marker: dict) -> list[psutil.Process]:
+    (key, value), = marker.items()
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and proc.environ().get(key) == value:
+                found.append(proc)
+        except psutil.Error:
+            pass
+    return found
+
+
+def assert_nothing_left(marker: dict, tmpdir: Path, within: float = 20) -> None:
+    """No process of the run survives it (the janitor gets a few seconds), no scratch dir stays."""
+    deadline = time.monotonic() + within
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not left, [p.cmdline() for p in left]
+    leftovers = [p.name for p in tmpdir.iterdir() if p.name.startswith(("dask-bench-", "dask-scratch-space"))]
+    assert not leftovers
+
+
+def run_env(tiny_data, tmp_path, marker, **extra) -> dict:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir(exist_ok=True)
+    return {"DASK_BENCH_DATA_DIR": str(tiny_data), "TMPDIR": str(tmpdir), **marker, **extra}
+
+
+def test_asv_check_finds_every_family():
+    proc = asv("check", "--python=same")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    discovered = json.loads((REPO / "results" / "benchmarks.json").read_text())
+    families = {name.rsplit(".", 1)[0] for name in discovered if name != "version"}
+    assert {"futures.SubmitLatency", "arrays.ComputePersist", "bags.AccountsBag", "as_completed.Throughput",
+            "as_completed.RosenbrockSearch", "errors.ErrorPath", "baselines.SubmitLatency",
+            "baselines.ComputePersist", "baselines.AccountsBag", "baselines.Throughput"} <= families
+
+
+def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker):
+    env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="1,2")
+    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr", env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "failed" not in out
+    discovered = [n for n in json.loads((REPO / "results" / "benchmarks.json").read_text()) if n != "version"]
+    for name in discovered:
+        assert name in out or f"...{name[-40:]}" in out or name.split(".", 1)[1] in out, f"{name} did not run"
+    assert_nothing_left(marker, tmp_path / "tmp")
+
+
+def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marker):
+    events = tmp_path / "events.jsonl"
+    env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_EVENTS=str(events))
+    proc = asv("run", "--python=same", "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",
+               "-b", "futures.SubmitLatency.time_submit_result", env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    by_pid: dict[int, list[str]] = {}
+    for line in events.read_text().splitlines():
+        event = json.loads(line)
+        by_pid.setdefault(event["pid"], []).append(event["event"])
+    # one process per benchmark and parameter: the error path, submit with processes, with threads
+    assert len(by_pid) == 3, by_pid
+    for pid, kinds in by_pid.items():
+        assert kinds.count("start") == 1, kinds
+        assert kinds.count("session") >= 10, f"{pid} ran only {kinds.count('session')} samples"
+    assert_nothing_left(marker, tmp_path / "tmp")
+
+
+def test_invalid_worker_counts_fail_at_once_with_the_fix(tiny_data, tmp_path, marker):
+    env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="2,zero")
+    started = time.monotonic()
+    proc = asv("run", "--python=same", "--quick", "--dry-run", "-b", "bags", env=env)
+    assert time.monotonic() - started < 60
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "DASK_BENCH_WORKERS='2,zero' is invalid" in out and "DASK_BENCH_WORKERS=1,2,4" in out
+    # and the check `make bench` runs before asv says it in one line
+    check = run(PY, "-m", "dask_bench.settings", env=env)
+    assert check.returncode == 1 and "DASK_BENCH_WORKERS='2,zero' is invalid" in check.stderr
+    assert "Traceback" not in check.stderr
+
+
+def test_missing_data_fails_within_seconds_naming_data_prep(tmp_path, marker):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    env = run_env(empty, tmp_path, marker, DASK_BENCH_WORKERS="1")
+    started = time.monotonic()
+    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr", "-b", "bags.AccountsBag",
+               "-b", "arrays.ComputePersist.time_sum_persisted", env=env, timeout=120)
+    assert time.monotonic() - started < 60
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert f"python -m data_prep --dataset accounts --data-dir {empty}" in out
+    assert f"python -m data_prep --dataset random --data-dir {empty}" in out
+    assert_nothing_left(marker, tmp_path / "tmp")
+
+
+def test_truncated_data_is_refused_not_measured(tiny_data, tmp_path, marker):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in tiny_data.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "random.hdf5").write_bytes((tiny_data / "random.hdf5").read_bytes()[:1000])
+    env = run_env(broken, tmp_path, marker)
+    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr",
+               "-b", "arrays.ComputePersist.time_sum_from_disk", env=env, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2 and "truncated or altered" in out and "--force" in out
+
+
+# -- external mode: real `dask scheduler` and `dask worker` processes ---------------------------
+
+# The scheduler and workers cannot import this repository: task functions must arrive by value.
+NO_SUITE = ("import sys; sys.modules.update(dask_bench=None, benchmarks=None, data_prep=None); "
+            "sys.argv = ['dask'] + sys.argv[1:]; from dask.cli import run_cli; run_cli()")
+
+
+@pytest.fixture
+def external_cluster(tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": ""}
+    common = dict(cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [subprocess.Popen([PY, "-c", NO_SUITE, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)], **common)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            assert time.monotonic() < deadline and procs[0].poll() is None, "scheduler did not start"
+            time.sleep(0.1)
+        procs.append(subprocess.Popen(
+            [PY, "-c", NO_SUITE, "worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2",
+             "--nthreads", "1", "--host", "127.0.0.1", "--dashboard-address", ":0",
+             "--local-directory", str(tmp_path / "workers")], **common))
+        from distributed import Client
+
+        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+            yield json.loads(scheduler_file.read_text())["address"]
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGINT)
+        for proc in reversed(procs):
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def executed_per_worker(address: str) -> dict[str, int]:
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        return client.run(lambda dask_worker: dask_worker.state.executed_count)
+
+
+def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny_data, tmp_path, marker):
+    before = executed_per_worker(external_cluster)
+    first, second = sorted(before)
+    env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_SCHEDULER=external_cluster, DASK_BENCH_WORKERS="1,4")
+    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr",
+               "-b", "bags.AccountsBag", "-b", "futures.SubmitLatency.time_submit_result", env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    # bags with 1 worker ran (on the first worker only); 4 workers and thread workers were skipped, saying why
+    assert "skipped: 4 worker processes x 1 thread: DASK_BENCH_SCHEDULER=" in out and "has 2 worker(s)" in out
+    assert "skipped: 2 worker threads x 1 thread: thread workers need a LocalCluster" in out
+    after = executed_per_worker(external_cluster)
+    # warm-up (4 tasks), the bag (3 fused file tasks and the mean's aggregate), submit_result
+    assert after[first] - before[first] >= 8, (before, after)
+    # submit_result's 2 workers include the second one, but the bag tasks never went there
+    bag_only = run(*ASV, "run", "--python=same", "--quick", "--dry-run", "-b", "bags.AccountsBag",
+                   env={**env, "DASK_BENCH_WORKERS": "1"})
+    assert bag_only.returncode == 0
+    final = executed_per_worker(external_cluster)
+    assert final[second] == after[second], "tasks restricted to 1 worker ran on another"
+    assert final[first] - after[first] >= 8
+    assert_nothing_left(marker, tmp_path / "tmp")
+
+
+# -- the release history -------------------------------------------------------------------------
+
+def test_distributed_repo_makes_a_tagged_release_history(asv_workspace):
+    repo = asv_workspace["repo"]
+    git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], capture_output=True, text=True,
+                                    check=True).stdout.split()
+    assert git("tag", "--merged", "main") == list(TWO_RELEASES)
+    log = subprocess.run(["git", "-C", str(repo), "log", "--format=%s|%aI", "main"], capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert [line.split("|")[0] for line in log] == [f"distributed {v}" for v in reversed(TWO_RELEASES)]
+    assert log[0].split("|")[1].startswith("2026-08-24T19:36:00")  # the upload date of 2026.8.0
+    tracked = git("ls-files")
+    assert "distributed/scheduler.py" in tracked and "pyproject.toml" in tracked
+    assert "distributed/_version.py" not in tracked and "PKG-INFO" not in tracked
+    # idempotent: a second run changes nothing
+    head = git("rev-parse", "main")
+    proc = run("make", "distributed-repo", f"DISTRIBUTED_REPO_PATH={repo}",
+               env={"DISTRIBUTED_RELEASES": " ".join(TWO_RELEASES)})
+    assert proc.returncode == 0 and "up to date" in proc.stdout and git("rev-parse", "main") == head
+
+
+def test_the_same_releases_give_the_same_commits_anywhere(asv_workspace, tmp_path):
+    """Stored results are keyed by commit hash: a fresh clone must rebuild identical commits."""
+    other = tmp_path / "again"
+    proc = run(PY, "-m", "dask_bench.release_history", "--path", other, "--releases", " ".join(TWO_RELEASES),
+               "--cache-dir", tmp_path / "sdists")
+    assert proc.returncode == 0, proc.stderr
+    rev = lambda path: subprocess.run(["git", "-C", str(path), "rev-parse", "main"], capture_output=True,
+                                      text=True, check=True).stdout
+    assert rev(other) == rev(asv_workspace["repo"])
+
+
+def test_unknown_release_gives_a_clear_error(tmp_path):
+    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--releases", "1999.1.1")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "no sdist of distributed 1999.1.1" in proc.stderr and "DISTRIBUTED_RELEASES" in proc.stderr
+
+
+def test_each_release_tag_builds_with_asv_to_its_own_version(asv_workspace, tmp_path):
+    ws = asv_workspace
+    config = write_asv_config(tmp_path / "asv.json", repo=ws["repo"], env_dir=ws["env_dir"],
+                              results_dir=tmp_path / "results", html_dir=tmp_path / "html")
+    hashes = tmp_path / "hashes.txt"
+    hashes.write_text("\n".join(TWO_RELEASES) + "\n")
+    proc = asv("run", "--config", config, "--quick", "--show-stderr", "-b", "futures.SubmitLatency.time_submit_result",
+               f"HASHFILE:{hashes}", env={"DASK_BENCH_DATA_DIR": str(ws["data"])}, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    for version in TWO_RELEASES:
+        assert list(ws["env_dir"].glob(f"*/asv-build-cache/*/distributed-{version}-py3-none-any.whl")), \
+            f"no wheel of {version}: the tag did not build to its own version"
+    saved = [p for p in (tmp_path / "results").glob("*/*.json") if p.name != "machine.json"]
+    assert len(saved) == 2

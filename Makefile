@@ -12,11 +12,22 @@ SIZE   ?= small
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
-.PHONY: help install data distributed-repo machine check bench test clean
+FACTOR ?= 1.10
+PORT   ?= 8080
+VARIANT ?= queuing
+# BENCH="regex" limits compare, noise and ab to some benchmarks (asv -b).
+BENCH_ARGS = $(if $(BENCH),-b "$(BENCH)")
+
+.PHONY: help install data distributed-repo machine check bench compare noise ab publish preview report \
+        browser test clean
 
 help:
 	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
+	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [BENCH=regex]   verdict; exit 1 on a regression"
+	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
+	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]"
+	@echo "make publish | preview [PORT=8080] | report"
 	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
 
 install: $(STAMP)
@@ -43,12 +54,41 @@ check: install
 
 bench: install data distributed-repo machine check
 	$(ASV) run --show-stderr main^!
-	$(ASV) publish
+	$(MAKE) --no-print-directory report
 	@$(PY) -m dask_bench.summary
-	@echo "HTML report: html/index.html (make preview serves it on 127.0.0.1)"
+	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
-test: install
+compare: install distributed-repo machine check
+	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10]"; exit 2; }
+	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) $(BENCH_ARGS)
+
+noise: install distributed-repo machine check
+	@test -n "$(REV)" || { echo "usage: make noise REV=<rev> [BENCH=regex]"; exit 2; }
+	$(PY) -m dask_bench.noise "$(REV)" $(BENCH_ARGS)
+
+ab: install distributed-repo machine check
+	@test -n "$(REV)" || { echo "usage: make ab REV=<rev> [VARIANT=queuing]"; exit 2; }
+	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) $(BENCH_ARGS)
+
+# asv's pages load scripts from CDNs; vendor makes the site work without internet.
+publish: install
+	$(ASV) publish
+	$(PY) -m dask_bench.vendor html
+
+preview: install
+	$(PY) -m dask_bench.preview --port $(PORT)
+
+report: publish
+	$(PY) -m dask_bench.report
+
+# The browser test drives Debian's Chromium; install it when missing (root, or sudo).
+browser:
+	@command -v chromium > /dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium > /dev/null; }
+
+test: install browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) html .pytest_cache
+	rm -rf $(VENV) html .pytest_cache compare.md noise.md ab-*.md

@@ -1,0 +1,86 @@
+"""`make ab REV=<rev> VARIANT=<name>`: one commit under two dask configurations, side by side.
+
+    python -m dask_bench.ab REV [--variant queuing] [--bench REGEX]
+
+A variant is a dask setting given as an environment variable (dask reads DASK_* variables into
+its config) with two values: A, the default, and B. It runs through asv's matrix: a derived
+configuration adds `"env_nobuild": {VARIABLE: [A, B]}` to asv.conf.json's matrix, so asv runs
+every benchmark once per value in the same built environment, and stores each value's results
+under its own environment name (the variable and value are part of it). The two never overwrite
+each other nor the plain runs, and `asv publish` shows them as separate environments.
+
+To add a variant, add an entry to VARIANTS below: name -> (variable, default value, other value).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
+from .compare import CompareError, Side, compare, load_config, measure, render, resolve
+from .results import runs
+
+VARIANTS = {
+    # Queuing of root tasks on the scheduler (on by default since 2022.11): inf turns it off.
+    "queuing": ("DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION", "1.1", "inf"),
+    "work-stealing": ("DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING", "True", "False"),
+    # How long the scheduler waits before it rebalances with stealing.
+    "stealing-interval": ("DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING_INTERVAL", "1s", "100ms"),
+}
+
+
+def variant_config(name: str, base: Path = MAIN_CONFIG) -> Path:
+    variable, a, b = VARIANTS[name]
+    from asv.util import load_json
+
+    matrix = load_json(str(base), js_comments=True).get("matrix", {})
+    matrix = {**matrix, "env_nobuild": {**matrix.get("env_nobuild", {}), variable: [a, b]}}
+    return derive(REPO_ROOT / ".asv" / f"ab-{name}.conf.json", base, matrix=matrix)
+
+
+def env_names(results_dir: str, commit: str, variable: str, value: str) -> tuple[str, ...]:
+    return tuple(sorted({r.env_name for r in runs(Path(results_dir)) if r.commit == commit
+                         and r.env_vars.get(variable) == value}))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.ab", description=__doc__.split("\n\n")[0],
+                                     epilog="variants: " + ", ".join(f"{k} ({v[0]}: {v[1]} vs {v[2]})"
+                                                                     for k, v in VARIANTS.items()))
+    parser.add_argument("rev")
+    parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
+    parser.add_argument("--bench", "-b", action="append", default=[])
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--factor", type=float, default=1.10)
+    parser.add_argument("--machine")
+    parser.add_argument("--markdown", type=Path, default=None)
+    args = parser.parse_args(argv)
+    variable, a, b = VARIANTS[args.variant]
+    try:
+        config = variant_config(args.variant, args.config)
+        conf = load_config(config)
+        commit = resolve(conf, args.rev)
+        measure(config, commit, args.bench)
+        sides = []
+        for value in (a, b):
+            names = env_names(conf.results_dir, commit, variable, value)
+            if len(names) != 1:
+                raise CompareError(f"expected one environment with {variable}={value}, found {list(names)}")
+            sides.append(Side(conf.results_dir, commit, names))
+        rows = compare(conf, sides[0], sides[1], args.factor, args.machine, only=args.bench or None)
+    except CompareError as exc:
+        print(f"ab: error: {exc}", file=sys.stderr)
+        return 2
+    text = render(rows, commit, commit, {"before": f"{variable}={a}", "after": f"{variable}={b}"}, args.factor,
+                  title=f"distributed {args.rev}: {variable} {a} (A) -> {b} (B)")
+    print(text)
+    markdown = args.markdown or REPO_ROOT / f"ab-{args.variant}.md"
+    markdown.write_text(text)
+    print(f"(written to {markdown})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""asv configurations derived from asv.conf.json (for A/A noise runs, config A/B variants, tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from asv.util import load_json
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MAIN_CONFIG = REPO_ROOT / "asv.conf.json"
+_PATH_KEYS = ("repo", "env_dir", "results_dir", "html_dir", "benchmark_dir")
+
+
+def derive(out: Path, base: Path = MAIN_CONFIG, **overrides) -> Path:
+    """Write `base` with `overrides` applied to `out`; relative paths are made absolute (relative
+    to `base`'s directory), so the derived file works from anywhere."""
+    config = load_json(str(base), js_comments=True)
+    config.update(overrides)
+    for key in _PATH_KEYS:
+        if key in config and not Path(str(config[key])).is_absolute() and "://" not in str(config[key]):
+            config[key] = str((Path(base).resolve().parent / str(config[key])).resolve())
+        elif key in config:
+            config[key] = str(config[key])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(config, indent=2) + "\n")
+    return out

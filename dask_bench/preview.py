@@ -1,0 +1,53 @@
+"""`make preview`: serve the published report on 127.0.0.1 only (asv's own preview listens on every
+interface).
+
+    python -m dask_bench.preview [--html html] [--port 8080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(_Quiet, directory=str(directory))
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.preview", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--html", type=Path, default=REPO_ROOT / "html")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    if not (args.html / "index.html").exists():
+        print(f"preview: no report in {args.html}; run: make publish", file=sys.stderr)
+        return 1
+    try:
+        server = serve(args.html, args.port)
+    except OSError as exc:
+        print(f"preview: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); choose another: "
+              f"make preview PORT=8081", file=sys.stderr)
+        return 1
+    print(f"Serving {args.html} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""`make report`: what asv's pages do not show, as PNG plots and an HTML page linked from them.
+
+    python -m dask_bench.report [--results results] [--html html] [--repo .asv/distributed]
+
+- as_completed throughput against worker count, one line per release, with ideal linear scaling
+  (from each release's smallest worker count) drawn dashed, and the ProcessPoolExecutor baseline;
+- the persist speedup (from-disk sum time over persisted sum time) per release;
+- each dask figure beside its baseline (baselines.X.m beside <module>.X.m), for the newest release.
+
+Only the plain environment is plotted (not the config A/B variants, which `make ab` compares).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .results import RESULTS_DIR, baseline_of, benchmark_info, format_params, format_value, runs  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+THROUGHPUT = "as_completed.Throughput.track_tasks_per_second"
+BASELINE_THROUGHPUT = "baselines.Throughput.track_tasks_per_second"
+SPEEDUP = "arrays.ComputePersist.track_persist_speedup"
+LINK_MARKER = "<!-- dask-bench report link -->"
+
+
+def release_label(repo: Path, commit: str) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), "describe", "--tags", "--always", commit],
+                          capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else commit[:8]
+
+
+def plain_runs(results_dir: Path, machine: str | None):
+    """The newest plain-environment run of each commit, oldest commit first."""
+    newest = {}
+    for run in runs(results_dir, machine):
+        if run.env_vars:
+            continue
+        if run.commit not in newest or run.path.stat().st_mtime > newest[run.commit].path.stat().st_mtime:
+            newest[run.commit] = run
+    return sorted(newest.values(), key=lambda r: r.date)
+
+
+def plot_throughput(ordered, labels, out: Path) -> bool:
+    task_ms = sorted({p[1] for r in ordered for (n, p) in r.values if n == THROUGHPUT}, key=float)
+    if not task_ms:
+        return False
+    fig, axes = plt.subplots(1, len(task_ms), figsize=(5.5 * len(task_ms), 4.2), squeeze=False)
+    for ax, ms in zip(axes[0], task_ms):
+        for run in ordered:
+            points = sorted((int(p[0]), v) for (n, p), v in run.values.items() if n == THROUGHPUT and p[1] == ms
+                            and v == v)
+            if not points:
+                continue
+            workers, rate = zip(*points)
+            line, = ax.plot(workers, rate, marker="o", label=f"dask {labels[run.commit]}")
+            ideal = [rate[0] * w / workers[0] for w in workers]
+            ax.plot(workers, ideal, linestyle="--", color=line.get_color(), alpha=0.5)
+        base = sorted((int(p[0]), v) for (n, p), v in ordered[-1].values.items()
+                      if n == BASELINE_THROUGHPUT and p[1] == ms and v == v)
+        if base:
+            ax.plot(*zip(*base), marker="s", color="grey", linestyle=":", label="ProcessPoolExecutor (newest)")
+        ax.set_title(f"as_completed resubmission, {ms} ms tasks")
+        ax.set_xlabel("workers")
+        ax.set_ylabel("tasks per second")
+        ax.set_xticks(sorted({int(p[0]) for r in ordered for (n, p) in r.values if n == THROUGHPUT}))
+        ax.set_yscale("log")  # the baseline is often 10-100x faster: keep dask's lines readable
+        ax.grid(alpha=0.3, which="both")
+        ax.plot([], [], linestyle="--", color="black", alpha=0.5, label="ideal linear scaling")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def plot_speedup(ordered, labels, out: Path) -> bool:
+    points = [(labels[r.commit], r.values.get((SPEEDUP, ()))) for r in ordered]
+    points = [(label, v) for label, v in points if v is not None and v == v]
+    if not points:
+        return False
+    fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(points) + 2), 3.8))
+    ax.bar([p[0] for p in points], [p[1] for p in points], color="tab:green")
+    ax.axhline(1, color="black", linewidth=0.8)
+    for i, (_, v) in enumerate(points):
+        ax.annotate(f"{v:.2f}x", (i, v), ha="center", va="bottom")
+    ax.set_ylabel("from-disk sum time / persisted sum time")
+    ax.set_title("persist speedup per release")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def baseline_pairs(run, info):
+    names = run.benchmarks
+    for (name, params), value in sorted(run.values.items()):
+        base = baseline_of(name, names)
+        if not base:
+            continue
+        base_values = {p: v for (n, p), v in run.values.items() if n == base}
+        base_value = base_values.get(params, next(iter(base_values.values())) if len(base_values) == 1 else None)
+        if base_value is None:
+            continue
+        yield name, params, value, base, base_value, info.get(name, {}).get("unit", "")
+
+
+def plot_baselines(pairs, out: Path) -> bool:
+    pairs = [p for p in pairs if p[5] == "seconds" and p[2] == p[2] and p[4] == p[4]]
+    if not pairs:
+        return False
+    fig, ax = plt.subplots(figsize=(9, 0.42 * len(pairs) + 1.5))
+    labels = [f"{n.split('.', 1)[1]}({format_params(p)})" if p else n.split(".", 1)[1] for n, p, *_ in pairs]
+    y = range(len(pairs))
+    ax.barh([i + 0.2 for i in y], [p[2] for p in pairs], height=0.4, label="dask distributed")
+    ax.barh([i - 0.2 for i in y], [p[4] for p in pairs], height=0.4, label="baseline", color="grey")
+    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds (log scale, lower is better)")
+    ax.legend()
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def page(ordered, labels, pairs, images) -> str:
+    newest = ordered[-1]
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}{html.escape(f'({format_params(params)})' if params else '')}</td>"
+        f"<td>{format_value(value, unit)}</td><td>{html.escape(base)}</td><td>{format_value(base_value, unit)}</td>"
+        f"<td>{value / base_value:.3g}x</td></tr>"
+        for name, params, value, base, base_value, unit in pairs if base_value)
+    figures = "".join(f'<h2>{html.escape(title)}</h2><img src="{name}" alt="{html.escape(title)}">'
+                      for name, title in images)
+    releases = ", ".join(html.escape(labels[r.commit]) for r in ordered)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Dask distributed: scaling, persist, baselines</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}img{{max-width:100%}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}
+td:first-child,td:nth-child(3){{text-align:left}}</style></head>
+<body><p><a href="../index.html">&larr; asv report</a></p>
+<h1>Dask distributed: scaling, persist and baselines</h1>
+<p>Machine {html.escape(newest.machine)}; releases {releases}.</p>
+{figures}
+<h2>Each dask figure beside its baseline ({html.escape(labels[newest.commit])})</h2>
+<table><tr><th>dask benchmark</th><th>dask</th><th>baseline</th><th>baseline value</th><th>dask / baseline</th></tr>
+{rows}</table></body></html>
+"""
+
+
+def link_from_asv_index(html_dir: Path) -> None:
+    index = html_dir / "index.html"
+    text = index.read_text()
+    if LINK_MARKER in text:
+        return
+    link = (f'{LINK_MARKER}<a href="report/index.html" id="dask-bench-report" style="position:fixed;right:1em;'
+            'bottom:1em;z-index:9999;background:#fff;border:1px solid #888;padding:4px 8px">'
+            'Scaling, persist and baselines report</a>')
+    index.write_text(text.replace("<body>", "<body>" + link, 1))
+
+
+def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = None) -> Path:
+    ordered = plain_runs(results_dir, machine)
+    if not ordered:
+        raise SystemExit(f"report: no results in {results_dir}; run: make bench")
+    if not (html_dir / "index.html").exists():
+        raise SystemExit(f"report: no asv report in {html_dir}; run: make publish")
+    labels = {r.commit: release_label(repo, r.commit) for r in ordered}
+    out = html_dir / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = list(baseline_pairs(ordered[-1], benchmark_info(results_dir)))
+    images = []
+    if plot_throughput(ordered, labels, out / "throughput.png"):
+        images.append(("throughput.png", "as_completed throughput against worker count (dashed: ideal linear scaling)"))
+    if plot_speedup(ordered, labels, out / "persist_speedup.png"):
+        images.append(("persist_speedup.png", "persist speedup per release"))
+    if plot_baselines(pairs, out / "baselines.png"):
+        images.append(("baselines.png", f"dask beside its baseline ({labels[ordered[-1].commit]})"))
+    (out / "index.html").write_text(page(ordered, labels, pairs, images))
+    link_from_asv_index(html_dir)
+    return out / "index.html"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--html", type=Path, default=REPO_ROOT / "html")
+    parser.add_argument("--repo", type=Path, default=REPO_ROOT / ".asv" / "distributed")
+    parser.add_argument("--machine")
+    args = parser.parse_args(argv)
+    print(f"report: {build(args.results, args.html, args.repo, args.machine)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,6 +17,12 @@ PORT   ?= 8080
 VARIANT ?= queuing
 # BENCH="regex" limits compare, noise and ab to some benchmarks (asv -b).
 BENCH_ARGS = $(if $(BENCH),-b "$(BENCH)")
+# Another asv configuration (e.g. a derived one with its own results) for compare, noise and ab;
+# the default one measures .asv/distributed, which these targets then make first.
+ASV_CONFIG ?= asv.conf.json
+REPO_FOR_CONFIG = $(if $(filter asv.conf.json,$(ASV_CONFIG)),distributed-repo)
+COMPARE_MD ?= compare.md
+NOISE_DIR  ?= .asv/noise
 
 .PHONY: help install data distributed-repo machine check bench compare noise ab publish preview report \
         browser test clean
@@ -58,17 +64,18 @@ bench: install data distributed-repo machine check
 	@$(PY) -m dask_bench.summary
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
-compare: install distributed-repo machine check
+compare: install $(REPO_FOR_CONFIG) machine check
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10]"; exit 2; }
-	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) $(BENCH_ARGS)
+	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
+	  --markdown $(COMPARE_MD) $(BENCH_ARGS)
 
-noise: install distributed-repo machine check
+noise: install $(REPO_FOR_CONFIG) machine check
 	@test -n "$(REV)" || { echo "usage: make noise REV=<rev> [BENCH=regex]"; exit 2; }
-	$(PY) -m dask_bench.noise "$(REV)" $(BENCH_ARGS)
+	$(PY) -m dask_bench.noise "$(REV)" --config $(ASV_CONFIG) --workdir $(NOISE_DIR) $(BENCH_ARGS)
 
-ab: install distributed-repo machine check
+ab: install $(REPO_FOR_CONFIG) machine check
 	@test -n "$(REV)" || { echo "usage: make ab REV=<rev> [VARIANT=queuing]"; exit 2; }
-	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) $(BENCH_ARGS)
+	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 publish: install

@@ -64,8 +64,9 @@ def plot_throughput(ordered, labels, out: Path) -> bool:
             line, = ax.plot(workers, rate, marker="o", label=f"dask {labels[run.commit]}")
             ideal = [rate[0] * w / workers[0] for w in workers]
             ax.plot(workers, ideal, linestyle="--", color=line.get_color(), alpha=0.5)
-        base = sorted((int(p[0]), v) for (n, p), v in ordered[-1].values.items()
-                      if n == BASELINE_THROUGHPUT and p[1] == ms and v == v)
+        base = sorted((int(p[0]), v) for (n, p), v in next(
+            (r for r in reversed(ordered) if any(n == BASELINE_THROUGHPUT for n, _ in r.values)), ordered[-1]
+        ).values.items() if n == BASELINE_THROUGHPUT and p[1] == ms and v == v)
         if base:
             ax.plot(*zip(*base), marker="s", color="grey", linestyle=":", label="ProcessPoolExecutor (newest)")
         ax.set_title(f"as_completed resubmission, {ms} ms tasks")
@@ -133,7 +134,7 @@ def plot_baselines(pairs, out: Path) -> bool:
     return True
 
 
-def page(ordered, labels, pairs, images) -> str:
+def page(ordered, labels, pairs, images, compared) -> str:
     newest = ordered[-1]
     rows = "".join(
         f"<tr><td>{html.escape(name)}{html.escape(f'({format_params(params)})' if params else '')}</td>"
@@ -152,7 +153,7 @@ td:first-child,td:nth-child(3){{text-align:left}}</style></head>
 <h1>Dask distributed: scaling, persist and baselines</h1>
 <p>Machine {html.escape(newest.machine)}; releases {releases}.</p>
 {figures}
-<h2>Each dask figure beside its baseline ({html.escape(labels[newest.commit])})</h2>
+<h2>Each dask figure beside its baseline ({html.escape(labels[compared.commit])})</h2>
 <table><tr><th>dask benchmark</th><th>dask</th><th>baseline</th><th>baseline value</th><th>dask / baseline</th></tr>
 {rows}</table></body></html>
 """
@@ -178,15 +179,18 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
     labels = {r.commit: release_label(repo, r.commit) for r in ordered}
     out = html_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    pairs = list(baseline_pairs(ordered[-1], benchmark_info(results_dir)))
+    # the newest commit whose run includes the baselines (a partial run may not)
+    compared = next((r for r in reversed(ordered) if any(n.startswith("baselines.") for n in r.benchmarks)),
+                    ordered[-1])
+    pairs = list(baseline_pairs(compared, benchmark_info(results_dir)))
     images = []
     if plot_throughput(ordered, labels, out / "throughput.png"):
         images.append(("throughput.png", "as_completed throughput against worker count (dashed: ideal linear scaling)"))
     if plot_speedup(ordered, labels, out / "persist_speedup.png"):
         images.append(("persist_speedup.png", "persist speedup per release"))
     if plot_baselines(pairs, out / "baselines.png"):
-        images.append(("baselines.png", f"dask beside its baseline ({labels[ordered[-1].commit]})"))
-    (out / "index.html").write_text(page(ordered, labels, pairs, images))
+        images.append(("baselines.png", f"dask beside its baseline ({labels[compared.commit]})"))
+    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared))
     link_from_asv_index(html_dir)
     return out / "index.html"
 

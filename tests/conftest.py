@@ -46,15 +46,11 @@ def asv(*args, env=None, timeout=900, **kwargs) -> subprocess.CompletedProcess:
 
 
 def write_asv_config(path: Path, **overrides) -> Path:
-    """asv.conf.json with some keys changed (absolute paths), for asv runs that must not touch
-    the repository's own results, environments or distributed checkout."""
-    from asv.util import load_json
+    """asv.conf.json with some keys changed, for asv runs that must not touch the repository's own
+    results, environments or distributed checkout."""
+    from dask_bench.asv_config import derive
 
-    config = load_json(str(REPO / "asv.conf.json"), js_comments=True)
-    config.update({k: str(v) if isinstance(v, Path) else v for k, v in overrides.items()})
-    config["benchmark_dir"] = str(REPO / "benchmarks")
-    path.write_text(json.dumps(config, indent=2))
-    return path
+    return derive(path, **overrides)
 
 
 TWO_RELEASES = ("2026.7.1", "2026.8.0")
@@ -70,4 +66,5 @@ def asv_workspace(tmp_path_factory, tiny_data):
     proc = run("make", "distributed-repo", f"DISTRIBUTED_REPO_PATH={repo}",
                env={"DISTRIBUTED_RELEASES": " ".join(TWO_RELEASES)}, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    run(*ASV, "machine", "--yes", check=True)  # asv keys results by machine; CI may not have named it yet
     return {"root": root, "repo": repo, "env_dir": root / "env", "data": tiny_data}

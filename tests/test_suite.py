@@ -45,38 +45,50 @@ def assert_nothing_left(marker: dict, tmpdir: Path, within: float = 20) -> None:
     assert not leftovers
 
 
+@pytest.fixture
+def same(tmp_path) -> list:
+    """`--config X --python=same`: asv on the installed distributed, saving benchmarks.json (and
+    anything else) in this test's own results directory, never the repository's."""
+    config = write_asv_config(tmp_path / "asv.conf.json", results_dir=tmp_path / "results",
+                              html_dir=tmp_path / "html")
+    return ["--config", str(config), "--python=same"]
+
+
 def run_env(tiny_data, tmp_path, marker, **extra) -> dict:
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir(exist_ok=True)
     return {"DASK_BENCH_DATA_DIR": str(tiny_data), "TMPDIR": str(tmpdir), **marker, **extra}
 
 
-def test_asv_check_finds_every_family():
-    proc = asv("check", "--python=same")
+def test_asv_check_finds_every_family(same, tmp_path):
+    proc = asv("check", *same)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    discovered = json.loads((REPO / "results" / "benchmarks.json").read_text())
+    # discovery writes every benchmark's description to benchmarks.json (one quick benchmark runs)
+    discover = asv("run", *same, "--quick", "--dry-run", "--bench", "baselines.SubmitLatency")
+    assert discover.returncode == 0, discover.stderr
+    discovered = json.loads((tmp_path / "results" / "benchmarks.json").read_text())
     families = {name.rsplit(".", 1)[0] for name in discovered if name != "version"}
     assert {"futures.SubmitLatency", "arrays.ComputePersist", "bags.AccountsBag", "as_completed.Throughput",
             "as_completed.RosenbrockSearch", "errors.ErrorPath", "baselines.SubmitLatency",
             "baselines.ComputePersist", "baselines.AccountsBag", "baselines.Throughput"} <= families
 
 
-def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker):
+def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker, same):
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="1,2")
-    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr", env=env)
+    proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "failed" not in out
-    discovered = [n for n in json.loads((REPO / "results" / "benchmarks.json").read_text()) if n != "version"]
+    discovered = [n for n in json.loads((tmp_path / "results" / "benchmarks.json").read_text()) if n != "version"]
     for name in discovered:
         assert name in out or f"...{name[-40:]}" in out or name.split(".", 1)[1] in out, f"{name} did not run"
     assert_nothing_left(marker, tmp_path / "tmp")
 
 
-def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marker):
+def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marker, same):
     events = tmp_path / "events.jsonl"
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_EVENTS=str(events))
-    proc = asv("run", "--python=same", "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",
+    proc = asv("run", *same, "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",
                "-b", "futures.SubmitLatency.time_submit_result", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     by_pid: dict[int, list[str]] = {}
@@ -91,10 +103,10 @@ def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marke
     assert_nothing_left(marker, tmp_path / "tmp")
 
 
-def test_invalid_worker_counts_fail_at_once_with_the_fix(tiny_data, tmp_path, marker):
+def test_invalid_worker_counts_fail_at_once_with_the_fix(tiny_data, tmp_path, marker, same):
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="2,zero")
     started = time.monotonic()
-    proc = asv("run", "--python=same", "--quick", "--dry-run", "-b", "bags", env=env)
+    proc = asv("run", *same, "--quick", "--dry-run", "-b", "bags", env=env)
     assert time.monotonic() - started < 60
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -105,12 +117,12 @@ def test_invalid_worker_counts_fail_at_once_with_the_fix(tiny_data, tmp_path, ma
     assert "Traceback" not in check.stderr
 
 
-def test_missing_data_fails_within_seconds_naming_data_prep(tmp_path, marker):
+def test_missing_data_fails_within_seconds_naming_data_prep(tmp_path, marker, same):
     empty = tmp_path / "no-data"
     empty.mkdir()
     env = run_env(empty, tmp_path, marker, DASK_BENCH_WORKERS="1")
     started = time.monotonic()
-    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr", "-b", "bags.AccountsBag",
+    proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", "-b", "bags.AccountsBag",
                "-b", "arrays.ComputePersist.time_sum_persisted", env=env, timeout=120)
     assert time.monotonic() - started < 60
     out = proc.stdout + proc.stderr
@@ -120,14 +132,14 @@ def test_missing_data_fails_within_seconds_naming_data_prep(tmp_path, marker):
     assert_nothing_left(marker, tmp_path / "tmp")
 
 
-def test_truncated_data_is_refused_not_measured(tiny_data, tmp_path, marker):
+def test_truncated_data_is_refused_not_measured(tiny_data, tmp_path, marker, same):
     broken = tmp_path / "broken"
     broken.mkdir()
     for f in tiny_data.iterdir():
         (broken / f.name).write_bytes(f.read_bytes())
     (broken / "random.hdf5").write_bytes((tiny_data / "random.hdf5").read_bytes()[:1000])
     env = run_env(broken, tmp_path, marker)
-    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr",
+    proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr",
                "-b", "arrays.ComputePersist.time_sum_from_disk", env=env, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2 and "truncated or altered" in out and "--force" in out
@@ -178,11 +190,11 @@ def executed_per_worker(address: str) -> dict[str, int]:
         return client.run(lambda dask_worker: dask_worker.state.executed_count)
 
 
-def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny_data, tmp_path, marker):
+def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny_data, tmp_path, marker, same):
     before = executed_per_worker(external_cluster)
     first, second = sorted(before)
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_SCHEDULER=external_cluster, DASK_BENCH_WORKERS="1,4")
-    proc = asv("run", "--python=same", "--quick", "--dry-run", "--show-stderr",
+    proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr",
                "-b", "bags.AccountsBag", "-b", "futures.SubmitLatency.time_submit_result", env=env)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
@@ -193,7 +205,7 @@ def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny
     # warm-up (4 tasks), the bag (3 fused file tasks and the mean's aggregate), submit_result
     assert after[first] - before[first] >= 8, (before, after)
     # submit_result's 2 workers include the second one, but the bag tasks never went there
-    bag_only = run(*ASV, "run", "--python=same", "--quick", "--dry-run", "-b", "bags.AccountsBag",
+    bag_only = run(*ASV, "run", *same, "--quick", "--dry-run", "-b", "bags.AccountsBag",
                    env={**env, "DASK_BENCH_WORKERS": "1"})
     assert bag_only.returncode == 0
     final = executed_per_worker(external_cluster)

@@ -40,8 +40,8 @@ class Benchmark:
             for name, value in got.items():
                 right = answers[name]
                 ok = right(value) if callable(right) else value == right
-                expect(ok, f"{type(self).__name__}: {name} is {value!r:.200}, "
-                           f"expected {getattr(right, '__doc__', None) or right!r:.200}")
+                wanted = (right.__doc__ or right.__name__) if callable(right) else repr(right)
+                expect(ok, f"{type(self).__name__}: {name} is {value!r:.200}, expected {wanted:.200}")
 
 
 class ClusterBenchmark(Benchmark):

@@ -6,13 +6,16 @@ from dask_bench import workloads
 
 from .common import ClusterBenchmark, Shape
 
-DIVISION = lambda error: isinstance(error, ZeroDivisionError)  # noqa: E731
+
+def is_zero_division(error) -> bool:
+    """the task's ZeroDivisionError"""
+    return isinstance(error, ZeroDivisionError)
 
 
 class ErrorPath(ClusterBenchmark):
     shape = Shape(workers=2)
     repeat = (10, 50, 3.0)
-    answers = {"error": DIVISION}
+    answers = {"error": is_zero_division}
 
     def setup(self):
         super().setup()

@@ -1,8 +1,11 @@
 """Futures: submit latency, map/gather, and the tutorial's inc/dec/add, on 2 workers that are
 processes or threads.
 
-A submit().result() round trip cannot beat the client's batched-send interval (a few ms, see
-distributed.comm batched sends); these timings include it because every user pays it.
+A submit().result() round trip has a floor of about 10 ms on a local cluster: the client batches
+what it sends to the scheduler every 10 ms (BatchedSend(interval="10ms") in distributed/client.py,
+not configurable). The timings include it because every user pays it; it also means a slowdown of
+the client's submission path shorter than that window can hide inside one round trip, which
+time_dependency_chain and the as_completed throughput do reveal.
 """
 
 from dask_bench import workloads

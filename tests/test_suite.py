@@ -266,3 +266,19 @@ def test_each_release_tag_builds_with_asv_to_its_own_version(asv_workspace, tmp_
             f"no wheel of {version}: the tag did not build to its own version"
     saved = [p for p in (tmp_path / "results").glob("*/*.json") if p.name != "machine.json"]
     assert len(saved) == 2
+
+
+def test_a_wrong_answer_fails_the_benchmark_instead_of_timing_it(tiny_data, tmp_path, marker, same):
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    for f in tiny_data.iterdir():
+        (wrong / f.name).write_bytes(f.read_bytes())
+    manifest = json.loads((wrong / "manifest.json").read_text())
+    manifest["datasets"]["accounts"]["expected"]["mean_amount"] += 1.0
+    (wrong / "manifest.json").write_text(json.dumps(manifest))
+    env = run_env(wrong, tmp_path, marker, DASK_BENCH_WORKERS="1")
+    proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", "-b", "bags.AccountsBag", env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    assert "AccountsBag: mean is" in out and "expected the manifest's mean amount" in out
+    assert_nothing_left(marker, tmp_path / "tmp")

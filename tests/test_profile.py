@@ -1,0 +1,25 @@
+"""python -m dask_bench.profile: the benchmarks' workloads under dask's performance report."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import PY, run
+
+
+@pytest.mark.parametrize("workload", ["chain", "bag", "sum-persisted"])
+def test_profile_writes_a_performance_report(workload, tiny_data, tmp_path):
+    report = tmp_path / f"{workload}.html"
+    proc = run(PY, "-m", "dask_bench.profile", workload, "--repeat", "2", "--report", report,
+               env={"DASK_BENCH_DATA_DIR": str(tiny_data)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(rf"^{workload} on 2 worker processes x 1 thread: [\d.]+ ms, [\d.]+ ms \(median", proc.stdout, re.M)
+    assert "Dask Performance Report" in report.read_text()
+
+
+def test_profile_without_data_names_the_fix(tmp_path):
+    proc = run(PY, "-m", "dask_bench.profile", "bag", env={"DASK_BENCH_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 1 and "python -m data_prep --dataset accounts" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -57,7 +57,13 @@ TWO_RELEASES = ("2026.7.1", "2026.8.0")
 
 
 @pytest.fixture(scope="session")
-def asv_workspace(tmp_path_factory, tiny_data):
+def asv_machine():
+    """asv keys results by machine and refuses to run without a machine file; make one if needed."""
+    run(*ASV, "machine", "--yes", check=True)
+
+
+@pytest.fixture(scope="session")
+def asv_workspace(tmp_path_factory, tiny_data, asv_machine):
     """A release history of two distributed releases made by `make distributed-repo`, and one asv
     environment directory shared by every test that builds distributed (building an environment
     is the slow part)."""
@@ -66,5 +72,4 @@ def asv_workspace(tmp_path_factory, tiny_data):
     proc = run("make", "distributed-repo", f"DISTRIBUTED_REPO_PATH={repo}",
                env={"DISTRIBUTED_RELEASES": " ".join(TWO_RELEASES)}, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    run(*ASV, "machine", "--yes", check=True)  # asv keys results by machine; CI may not have named it yet
     return {"root": root, "repo": repo, "env_dir": root / "env", "data": tiny_data}

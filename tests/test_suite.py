@@ -46,7 +46,7 @@ def assert_nothing_left(marker: dict, tmpdir: Path, within: float = 20) -> None:
 
 
 @pytest.fixture
-def same(tmp_path) -> list:
+def same(tmp_path, asv_machine) -> list:
     """`--config X --python=same`: asv on the installed distributed, saving benchmarks.json (and
     anything else) in this test's own results directory, never the repository's."""
     config = write_asv_config(tmp_path / "asv.conf.json", results_dir=tmp_path / "results",

@@ -33,6 +33,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "asv.conf.json"
 # Units whose larger values are better. Every other benchmark is better when smaller.
 HIGHER_IS_BETTER_UNITS = {"tasks/s", "x faster"}
+# Shown in the table but never counted in the verdict: the baselines measure numpy, plain Python and
+# concurrent.futures, not distributed; the search's distance to the minimum is its quality, which
+# varies with the order tasks complete in (about 20% between identical runs, see make noise).
+NOT_COUNTED = (r"^baselines\.", r"\.track_distance_to_minimum\b")
 
 MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x"}
 
@@ -52,6 +56,14 @@ class Row:
     unit: str
     higher_is_better: bool
     verdict: str  # regression, improvement, failing, fixed, not comparable, same, insignificant, n/a
+
+    @property
+    def counted(self) -> bool:
+        return not any(re.search(pattern, self.benchmark) for pattern in NOT_COUNTED)
+
+    @property
+    def flags_regression(self) -> bool:
+        return self.counted and self.verdict in ("regression", "failing")
 
     @property
     def ratio(self) -> float:
@@ -168,8 +180,8 @@ def compare(conf: Config, before: Side, after: Side, factor: float, machine: str
 
 def render(rows: list[Row], before: str, after: str, names: dict, factor: float, title: str | None = None) -> str:
     """`before`/`after`: the commits; `names`: labels for them (tags, or the A/B values)."""
-    regressions = [r for r in rows if r.verdict in ("regression", "failing")]
-    improvements = [r for r in rows if r.verdict in ("improvement", "fixed")]
+    regressions = [r for r in rows if r.flags_regression]
+    improvements = [r for r in rows if r.counted and r.verdict in ("improvement", "fixed")]
     envs = {r.env for r in rows}
     head = (f"### {title or 'distributed ' + names.get(before, before[:8]) + ' -> ' + names.get(after, after[:8])} "
             f"(factor {factor:g})\n\n")
@@ -180,16 +192,20 @@ def render(rows: list[Row], before: str, after: str, names: dict, factor: float,
         head += "**No regression** beyond the factor with asv's significance test.\n\n"
     head += (f"{len(improvements)} improved, {sum(r.verdict in ('same', 'insignificant') for r in rows)} unchanged. "
              "Change: `+` worse, `-` better, `!` now failing, `*` fixed, `x` not comparable, `~` beyond the "
-             "factor but not significant. (higher is better) marks rates and speedups.\n\n")
+             "factor but not significant; in parentheses: not counted in the verdict (baselines, which do not "
+             "run distributed, and the search's quality). (higher is better) marks rates and speedups.\n\n")
     table = []
-    for r in sorted(rows, key=lambda r: (r.verdict not in ("regression", "failing"), r.benchmark)):
+    for r in sorted(rows, key=lambda r: (not r.flags_regression, not r.counted, r.benchmark)):
         ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
         if r.verdict == "insignificant":
             ratio = "~" + ratio
         label = r.benchmark + (" (higher is better)" if r.higher_is_better else "")
         if len(envs) > 1:
             label += f" [{r.env}]"
-        table.append([MARKS.get(r.verdict, ""), human_value(r.before, r.unit, err=r.err_before),
+        mark = MARKS.get(r.verdict, "")
+        if mark and not r.counted:
+            mark = f"({mark})"
+        table.append([mark, human_value(r.before, r.unit, err=r.err_before),
                       human_value(r.after, r.unit, err=r.err_after), ratio, label])
     headers = ["Change", f"Before [{before[:8]}] <{names.get(before, names.get('before', ''))}>",
                f"After [{after[:8]}] <{names.get(after, names.get('after', ''))}>", "Ratio", "Benchmark (Parameter)"]
@@ -224,7 +240,7 @@ def main(argv=None) -> int:
     print(text)
     args.markdown.write_text(text)
     print(f"(written to {args.markdown})")
-    return 1 if any(r.verdict in ("regression", "failing") for r in rows) else 0
+    return 1 if any(r.flags_regression for r in rows) else 0
 
 
 if __name__ == "__main__":

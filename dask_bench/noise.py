@@ -40,10 +40,16 @@ def needed_factor(row) -> float:
     return 1.0
 
 
+def significance(row) -> str:
+    if row.err_before is None:
+        return "track: no statistics"
+    return "yes" if row.verdict in ("regression", "improvement") else "no"
+
+
 def report(rows, rev: str) -> tuple[str, float]:
     lines = [f"### A/A noise of distributed {rev}: two separate runs of the same commit\n"]
-    table = [[r.benchmark, f"{r.ratio:.3f}" if not math.isnan(r.ratio) else "n/a",
-              "yes" if r.verdict in ("regression", "improvement") else "no", f"{needed_factor(r):.3f}"]
+    table = [[r.benchmark + ("" if r.counted else " (not counted)"),
+              f"{r.ratio:.3f}" if not math.isnan(r.ratio) else "n/a", significance(r), f"{needed_factor(r):.3f}"]
              for r in rows]
     lines.append(tabulate.tabulate(table, headers=["Benchmark", "Run 2 / run 1", "Significant", "Factor needed"],
                                    tablefmt="github"))
@@ -51,13 +57,14 @@ def report(rows, rev: str) -> tuple[str, float]:
     for r in rows:
         by_family.setdefault(family(r.benchmark), []).append(r)
     fam = [[name, f"{statistics.median(abs(math.log(r.ratio)) for r in rs if r.ratio > 0) * 100:.1f}%",
-            f"{max(needed_factor(r) for r in rs):.3f}"] for name, rs in sorted(by_family.items())]
-    lines.append("\nPer family: median run-to-run difference, and the factor it needs\n")
-    lines.append(tabulate.tabulate(fam, headers=["Family", "Median |change|", "Factor needed"], tablefmt="github"))
-    floor = max((needed_factor(r) for r in rows), default=1.0)
+            f"{max(needed_factor(r) for r in rs if r.counted):.3f}" if any(r.counted for r in rs) else "not counted"]
+           for name, rs in sorted(by_family.items())]
+    lines.append("\nPer family: median run-to-run difference, and the factor its counted benchmarks need\n")
+    lines.append(tabulate.tabulate(fam, headers=["Family", "Median run-to-run change", "Factor needed"], tablefmt="github"))
+    floor = max((needed_factor(r) for r in rows if r.counted), default=1.0)
     smallest = math.ceil(floor * 100) / 100
-    lines.append(f"\nSmallest FACTOR at which nothing is flagged: **{smallest:.2f}**"
-                 f" (make compare FACTOR={max(smallest, 1.05):.2f} or more)\n")
+    lines.append(f"\nSmallest FACTOR at which `make compare` flags nothing: **{smallest:.2f}**"
+                 f" (baselines and the search's quality are never counted)\n")
     return "\n".join(lines), smallest
 
 
@@ -69,6 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--machine")
     parser.add_argument("--workdir", type=Path, default=NOISE_DIR)
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "noise.md")
+    parser.add_argument("--no-run", action="store_true", help="analyse the two runs already in --workdir")
     args = parser.parse_args(argv)
     try:
         conf = load_config(args.config)
@@ -76,10 +84,11 @@ def main(argv=None) -> int:
         sides = []
         for run in (1, 2):
             results = args.workdir / f"run-{run}"
-            shutil.rmtree(results, ignore_errors=True)  # a fresh measurement each time, never reused
             config = derive(args.workdir / f"run-{run}.conf.json", args.config, results_dir=results)
-            print(f"noise: run {run} of 2 of {args.rev}", flush=True)
-            measure(config, commit, args.bench)
+            if not args.no_run:
+                shutil.rmtree(results, ignore_errors=True)  # a fresh measurement each time, never reused
+                print(f"noise: run {run} of 2 of {args.rev}", flush=True)
+                measure(config, commit, args.bench)
             sides.append(Side(str(results), commit))
         rows = compare(load_config(config), sides[0], sides[1], factor=1.0 + 1e-9, machine=args.machine,
                        only=args.bench or None)

@@ -23,7 +23,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .results import RESULTS_DIR, baseline_of, benchmark_info, format_params, format_value, runs  # noqa: E402
+from .results import (RESULTS_DIR, benchmark_info, format_params, format_value, paired_baseline,  # noqa: E402
+                      runs)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 THROUGHPUT = "as_completed.Throughput.track_tasks_per_second"
@@ -102,16 +103,10 @@ def plot_speedup(ordered, labels, out: Path) -> bool:
 
 
 def baseline_pairs(run, info):
-    names = run.benchmarks
     for (name, params), value in sorted(run.values.items()):
-        base = baseline_of(name, names)
-        if not base:
-            continue
-        base_values = {p: v for (n, p), v in run.values.items() if n == base}
-        base_value = base_values.get(params, next(iter(base_values.values())) if len(base_values) == 1 else None)
-        if base_value is None:
-            continue
-        yield name, params, value, base, base_value, info.get(name, {}).get("unit", "")
+        paired = paired_baseline(run, name, params)
+        if paired:
+            yield name, params, value, paired[0], paired[1], info.get(name, {}).get("unit", "")
 
 
 def plot_baselines(pairs, out: Path) -> bool:

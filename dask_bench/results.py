@@ -94,3 +94,15 @@ def baseline_of(name: str, names) -> str | None:
     module, rest = name.split(".", 1)
     candidate = f"{BASELINE_MODULE}.{rest}"
     return candidate if module != BASELINE_MODULE and candidate in names else None
+
+
+def paired_baseline(run: Run, name: str, params: tuple) -> tuple[str, float] | None:
+    """The baseline benchmark of `name` and its value for the same parameters (or its only value,
+    when the baseline has no parameters, e.g. plain Python beside every worker count)."""
+    base = baseline_of(name, run.benchmarks)
+    if base is None:
+        return None
+    values = {p: v for (n, p), v in run.values.items() if n == base}
+    if params in values:
+        return base, values[params]
+    return (base, next(iter(values.values()))) if len(values) == 1 else None

@@ -9,33 +9,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from .results import RESULTS_DIR, baseline_of, benchmark_info, format_params, format_value, runs
+from .results import RESULTS_DIR, benchmark_info, format_params, format_value, paired_baseline, runs
 
 
-def summarize(results_dir: Path, machine: str | None = None, commit: str | None = None) -> str:
-    candidates = [r for r in runs(results_dir, machine) if not commit or r.commit.startswith(commit)]
-    if not candidates:
-        raise SystemExit(f"summary: no results in {results_dir}{f' for {commit}' if commit else ''}; run: make bench")
-    run = max(candidates, key=lambda r: (r.date, r.path.stat().st_mtime))
-    info = benchmark_info(results_dir)
-    names = run.benchmarks
-    lines = [f"{run.machine}, distributed {run.commit[:8]} ({run.env_name}):", ""]
-    width = max(len(n) for n in names) + 2
+def rows(run, info):
+    """(label, value, baseline value or None, unit) for every dask benchmark of a run."""
     for (name, params), value in sorted(run.values.items()):
         if name.startswith("baselines."):
             continue
-        unit = info.get(name, {}).get("unit", "")
         label = f"{name}({format_params(params)})" if params else name
-        line = f"  {label:<{width + 16}} {format_value(value, unit):>14}"
-        base = baseline_of(name, names)
-        if base and (base, params) in run.values:
-            base_value = run.values[(base, params)]
-        elif base and len({p for n, p in run.values if n == base}) == 1:
-            base_value = next(v for (n, _), v in run.values.items() if n == base)  # unparameterized baseline
-        else:
-            base_value = None
-        if base_value is not None:
-            line += f"   baseline {format_value(base_value, unit):>12}   ({value / base_value:.3g}x)"
+        paired = paired_baseline(run, name, params)
+        yield label, value, paired[1] if paired else None, info.get(name, {}).get("unit", "")
+
+
+def summarize(results_dir: Path, machine: str | None = None, commit: str | None = None,
+              markdown: bool = False) -> str:
+    candidates = [r for r in runs(results_dir, machine)
+                  if not r.env_vars and (not commit or r.commit.startswith(commit))]
+    if not candidates:
+        raise SystemExit(f"summary: no results in {results_dir}{f' for {commit}' if commit else ''}; run: make bench")
+    run = max(candidates, key=lambda r: (r.date, r.path.stat().st_mtime))
+    table = list(rows(run, benchmark_info(results_dir)))
+    if markdown:
+        lines = ["| benchmark (parameters) | median or value | baseline | dask / baseline |", "|---|---:|---:|---:|"]
+        for label, value, base, unit in table:
+            lines.append(f"| `{label}` | {format_value(value, unit)} | "
+                         + (f"{format_value(base, unit)} | {value / base:.3g}x |" if base else " | |"))
+        return "\n".join(lines)
+    lines = [f"{run.machine}, distributed {run.commit[:8]} ({run.env_name}):", ""]
+    width = max(len(label) for label, *_ in table) + 2
+    for label, value, base, unit in table:
+        line = f"  {label:<{width}} {format_value(value, unit):>16}"
+        if base is not None:
+            line += f"   baseline {format_value(base, unit):>16}   ({value / base:.3g}x)"
         lines.append(line)
     return "\n".join(lines)
 
@@ -45,8 +51,9 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--machine")
     parser.add_argument("--commit")
+    parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args(argv)
-    print(summarize(args.results, args.machine, args.commit))
+    print(summarize(args.results, args.machine, args.commit, args.markdown))
     return 0
 
 

@@ -25,7 +25,7 @@ COMPARE_MD ?= compare.md
 NOISE_DIR  ?= .asv/noise
 
 .PHONY: help install data distributed-repo machine check bench compare noise ab publish preview report \
-        browser test clean
+        browser test clean compare-args rev-arg
 
 help:
 	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
@@ -64,17 +64,20 @@ bench: install data distributed-repo machine check
 	@$(PY) -m dask_bench.summary
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
-compare: install $(REPO_FOR_CONFIG) machine check
+# The argument checks come first, so a missing argument fails before anything is installed or run.
+compare-args:
 	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10]"; exit 2; }
+rev-arg:
+	@test -n "$(REV)" || { echo "usage: make $(MAKECMDGOALS) REV=<rev> [BENCH=regex]"; exit 2; }
+
+compare: compare-args install $(REPO_FOR_CONFIG) machine check
 	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
 	  --markdown $(COMPARE_MD) $(BENCH_ARGS)
 
-noise: install $(REPO_FOR_CONFIG) machine check
-	@test -n "$(REV)" || { echo "usage: make noise REV=<rev> [BENCH=regex]"; exit 2; }
+noise: rev-arg install $(REPO_FOR_CONFIG) machine check
 	$(PY) -m dask_bench.noise "$(REV)" --config $(ASV_CONFIG) --workdir $(NOISE_DIR) $(BENCH_ARGS)
 
-ab: install $(REPO_FOR_CONFIG) machine check
-	@test -n "$(REV)" || { echo "usage: make ab REV=<rev> [VARIANT=queuing]"; exit 2; }
+ab: rev-arg install $(REPO_FOR_CONFIG) machine check
 	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.

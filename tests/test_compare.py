@@ -114,8 +114,12 @@ def test_bad_revision_and_factor_give_clear_errors(sleepy):
     proc = run(PY, "-m", "dask_bench.compare", "2026.8.0", "2026.8.0", "--config", sleepy["config"],
                "--factor", "0.9", "--no-run")
     assert proc.returncode == 2 and "FACTOR=0.9 must be above 1" in proc.stderr
+    started = time.monotonic()
     proc = run("make", "compare", "BASE=2026.8.0")
     assert proc.returncode != 0 and "usage: make compare BASE=<rev> HEAD=<rev>" in proc.stdout
+    assert time.monotonic() - started < 10, "the usage error must come before any work"
+    proc = run("make", "noise")
+    assert proc.returncode != 0 and "usage: make noise REV=<rev>" in proc.stdout
 
 
 def test_noise_measures_one_commit_twice_and_reports_the_factor(sleepy, slowdown):
@@ -127,7 +131,7 @@ def test_noise_measures_one_commit_twice_and_reports_the_factor(sleepy, slowdown
     assert len(runs) == 2, "two separate results, one per run"
     started = [r["results"]["futures.SubmitLatency.time_submit_result"][3] for r in runs]
     assert started[0] != started[1]
-    match = re.search(r"Smallest FACTOR at which nothing is flagged: \*\*(\d+\.\d\d)\*\*", proc.stdout)
+    match = re.search(r"Smallest FACTOR at which `make compare` flags nothing: \*\*(\d+\.\d\d)\*\*", proc.stdout)
     assert match and float(match.group(1)) >= 1.0
     for param in ("'processes'", "'threads'"):
         assert f"futures.SubmitLatency.time_submit_result({param})" in proc.stdout

@@ -71,12 +71,14 @@ def expect(condition: bool, message: str) -> None:
         raise AssertionError(message)
 
 
-def best_time(run, repeat: int = 3) -> float:
-    """Seconds of the fastest of `repeat` calls of run() (for track_ benchmarks that derive a rate)."""
+def best_time(run, repeat: int = 3, prepare=None) -> float:
+    """Seconds of the fastest of `repeat` calls (for track_ benchmarks that derive a rate):
+    run() or, with `prepare`, run(prepare()), where only run is timed (e.g. fresh keys)."""
     best = float("inf")
     for _ in range(repeat):
+        given = () if prepare is None else (prepare(),)
         start = time.perf_counter()
-        run()
+        run(*given)
         best = min(best, time.perf_counter() - start)
     return best
 

@@ -9,8 +9,8 @@ With DASK_BENCH_SCHEDULER=<address> the same benchmarks run on an existing clust
 worker count is met by restricting tasks to that many of its workers (dask.annotate), and a
 shape the cluster cannot meet raises `CannotRun` (a NotImplementedError: asv reports a skip).
 
-DASK_BENCH_EVENTS=<file> appends one JSON line per session request, cluster start and close
-(with the pid), to see what a run did: e.g. that many samples shared one cluster.
+DASK_BENCH_EVENTS=<file> appends one JSON line per session request, warm-up, cluster start and
+close (with the pid), to see what a run did: e.g. that many samples shared one cluster.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class _Harness:
         self.local: tuple[Shape, LocalCluster, Client] | None = None
         self.external: Client | None = None
         self.pools: dict[int, ProcessPoolExecutor] = {}
+        self.warmed: set[str] = set()  # external workers already warmed by this process
         self._janitor: Janitor | None = None
         atexit.register(self.close)
 
@@ -101,6 +102,7 @@ class _Harness:
             client = Client(cluster)
             self.janitor.watch_children()
             _warm(client, list(client.scheduler_info(n_workers=-1)["workers"]))
+            _event("warm", shape, workers=shape.workers)
             self.local = (shape, cluster, client)
             _event("start", shape, scheduler=cluster.scheduler_address)
         return Session(self.local[2], shape)
@@ -120,8 +122,13 @@ class _Harness:
         if len(workers) < shape.workers:
             raise CannotRun(f"{shape}: DASK_BENCH_SCHEDULER={address} has {len(workers)} worker(s), "
                             f"this benchmark needs {shape.workers}")
-        _warm(self.external, workers[:shape.workers])
-        return Session(self.external, shape, workers[:shape.workers])
+        chosen = workers[:shape.workers]
+        cold = [w for w in chosen if w not in self.warmed]
+        if cold:  # once per process, not before every sample
+            _warm(self.external, cold)
+            _event("warm", shape, workers=len(cold))
+        self.warmed.update(chosen)
+        return Session(self.external, shape, chosen)
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
         """A warm ProcessPoolExecutor (the baselines' stand-in for a cluster)."""
@@ -148,6 +155,7 @@ class _Harness:
         if self.external is not None:
             self.external.close()
             self.external = None
+            self.warmed.clear()
         if self._janitor is not None:
             self._janitor.release()
             self._janitor = None

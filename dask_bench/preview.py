@@ -35,8 +35,9 @@ def main(argv=None) -> int:
         return 1
     try:
         server = serve(args.html, args.port)
-    except OSError as exc:
-        print(f"preview: cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); choose another: "
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        print(f"preview: cannot listen on 127.0.0.1:{args.port} ({reason}); choose another: "
               f"make preview PORT=8081", file=sys.stderr)
         return 1
     print(f"Serving {args.html} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)

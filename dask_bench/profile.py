@@ -68,15 +68,21 @@ WORKLOADS = {
 }
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m dask_bench.profile", description=__doc__.split("\n\n")[0],
         epilog="workloads: " + "; ".join(f"{name}: {what}" for name, (what, _) in WORKLOADS.items()))
     parser.add_argument("workload", choices=list(WORKLOADS))
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=_positive, default=2)
     parser.add_argument("--threads", action="store_true", help="thread workers (default: processes)")
     parser.add_argument("--task-ms", type=int, default=0, help="task duration for resubmit")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=_positive, default=3)
     parser.add_argument("--report", type=Path, default=Path("profile.html"))
     args = parser.parse_args(argv)
     try:

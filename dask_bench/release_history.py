@@ -143,10 +143,8 @@ def history_tags(path: Path) -> list[str] | None:
                                              env=None) != "true":
         return None
     commits = git("rev-list", "--reverse", "--first-parent", "main", cwd=path).split()
-    tags = []
-    for commit in commits:
-        tags.append(git("tag", "--points-at", commit, cwd=path).split()[0])
-    return tags
+    # a commit someone added by hand has no tag: it counts as its hash, so the history is rebuilt
+    return [(git("tag", "--points-at", commit, cwd=path).split() or [commit])[0] for commit in commits]
 
 
 def _is_ours(path: Path) -> bool:
@@ -234,6 +232,8 @@ def main(argv=None) -> int:
                         help="releases that stored results refer to; kept in the default history")
     parser.add_argument("--cache-dir", type=Path, default=REPO_ROOT / ".asv" / "sdists")
     args = parser.parse_args(argv)
+    if args.latest < 1:
+        parser.error(f"--latest {args.latest}: build at least 1 release (default 4)")
     path = args.path.absolute()
     try:
         if args.clone:

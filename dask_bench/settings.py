@@ -49,7 +49,23 @@ def check() -> list[str]:
             problems.append(str(exc))
     if problems and any("not in" in p for p in problems):
         problems.append(f"generate the data with: {generate_command(data_dir)} (or: make data)")
+    address = scheduler_address()
+    if address:
+        problems.extend(_unreachable(address))
     return problems
+
+
+def _unreachable(address: str, timeout: str = "5s") -> list[str]:
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout) as client:
+            if not client.scheduler_info(n_workers=-1)["workers"]:
+                return [f"DASK_BENCH_SCHEDULER={address} has no workers; start some (dask worker {address})"]
+    except (OSError, TimeoutError) as exc:
+        return [f"cannot connect to DASK_BENCH_SCHEDULER={address} ({' '.join(str(exc).split())[:120]}); "
+                "start that scheduler or unset DASK_BENCH_SCHEDULER to use a LocalCluster"]
+    return []
 
 
 if __name__ == "__main__":  # python -m dask_bench.settings: exit 1 with the problems, one per line

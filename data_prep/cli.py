@@ -34,11 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", choices=list(PRESETS), default="small", help="preset (default: small)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where to write (default: $DASK_BENCH_DATA_DIR, else data/ at the repo root)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
+    parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,
+                        help=f"random seed, 0 or more (default: {DEFAULT_SEED})")
     parser.add_argument("--force", action="store_true", help="regenerate even if the data is up to date")
     parser.add_argument("--verify", action="store_true",
                         help="check every file's size and sha256 against the manifest; exit 1 on any mismatch")
     return parser
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: use a whole number, 0 or more")
+    return int(text)
 
 
 def _progress(*args, **kwargs):

@@ -199,6 +199,11 @@ def preview(published):
         proc.wait(10)
 
 
+def test_preview_refuses_a_bad_port_clearly(published):
+    proc = run(PY, "-m", "dask_bench.preview", "--html", published, "--port", "99999")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "make preview PORT=" in proc.stderr
+
+
 def test_preview_listens_on_loopback_only(preview):
     import psutil
 

@@ -222,7 +222,8 @@ def test_a_killed_regeneration_does_not_leave_the_old_entry_verifying(copy_of_ti
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["--size", "huge"], "invalid choice: 'huge'"),
     (["--dataset", "nope"], "invalid choice: 'nope'"),
-    (["--seed", "abc"], "invalid int value: 'abc'"),
+    (["--seed", "abc"], "invalid seed 'abc'"),
+    (["--seed", "-1"], "invalid seed '-1'"),
 ])
 def test_bad_options_give_a_one_line_error(args, needle, tmp_path):
     proc = data_prep(*args, "--data-dir", tmp_path)

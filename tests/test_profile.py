@@ -19,6 +19,12 @@ def test_profile_writes_a_performance_report(workload, tiny_data, tmp_path):
     assert "Dask Performance Report" in report.read_text()
 
 
+@pytest.mark.parametrize("args", [["--workers", "0"], ["--repeat", "0"]])
+def test_profile_refuses_nothing_to_run(args):
+    proc = run(PY, "-m", "dask_bench.profile", "submit", *args, timeout=30)
+    assert proc.returncode == 2 and "is not a whole number of 1 or more" in proc.stderr
+
+
 def test_profile_without_data_names_the_fix(tmp_path):
     proc = run(PY, "-m", "dask_bench.profile", "bag", env={"DASK_BENCH_DATA_DIR": str(tmp_path)})
     assert proc.returncode == 1 and "python -m data_prep --dataset accounts" in proc.stderr

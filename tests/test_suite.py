@@ -98,7 +98,7 @@ def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marke
     # one process per benchmark and parameter: the error path, submit with processes, with threads
     assert len(by_pid) == 3, by_pid
     for pid, kinds in by_pid.items():
-        assert kinds.count("start") == 1, kinds
+        assert kinds.count("start") == 1 and kinds.count("warm") == 1, kinds
         assert kinds.count("session") >= 10, f"{pid} ran only {kinds.count('session')} samples"
     assert_nothing_left(marker, tmp_path / "tmp")
 
@@ -211,6 +211,13 @@ def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny
     final = executed_per_worker(external_cluster)
     assert final[second] == after[second], "tasks restricted to 1 worker ran on another"
     assert final[first] - after[first] >= 8
+    # many samples on the external cluster, one warm-up per process
+    events = tmp_path / "events.jsonl"
+    proc = asv("run", *same, "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",
+               env={**env, "DASK_BENCH_EVENTS": str(events)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
+    assert kinds.count("warm") == 1 and kinds.count("session") >= 10, kinds
     assert_nothing_left(marker, tmp_path / "tmp")
 
 
@@ -244,6 +251,22 @@ def test_the_same_releases_give_the_same_commits_anywhere(asv_workspace, tmp_pat
     rev = lambda path: subprocess.run(["git", "-C", str(path), "rev-parse", "main"], capture_output=True,
                                       text=True, check=True).stdout
     assert rev(other) == rev(asv_workspace["repo"])
+
+
+def test_zero_releases_is_refused(tmp_path):
+    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--latest", "0")
+    assert proc.returncode == 2 and "--latest 0: build at least 1 release" in proc.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_unreachable_scheduler_fails_the_check_in_seconds(tiny_data):
+    started = time.monotonic()
+    proc = run(PY, "-m", "dask_bench.settings",
+               env={"DASK_BENCH_DATA_DIR": str(tiny_data), "DASK_BENCH_SCHEDULER": "tcp://127.0.0.1:1"})
+    assert time.monotonic() - started < 30
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot connect to DASK_BENCH_SCHEDULER=tcp://127.0.0.1:1" in proc.stderr
+    assert "unset DASK_BENCH_SCHEDULER" in proc.stderr
 
 
 def test_unknown_release_gives_a_clear_error(tmp_path):

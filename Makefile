@@ -12,7 +12,11 @@ SIZE   ?= small
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
-FACTOR ?= 1.10
+FACTOR ?= 1.05
+ROUNDS ?= 2
+# Whose results reports and summaries read (asv keys results by machine): default this host's.
+MACHINE ?=
+MACHINE_ARGS = $(if $(MACHINE),--machine "$(MACHINE)")
 PORT   ?= 8080
 VARIANT ?= queuing
 # BENCH="regex" limits compare, noise and ab to some benchmarks (asv -b).
@@ -23,15 +27,21 @@ ASV_CONFIG ?= asv.conf.json
 REPO_FOR_CONFIG = $(if $(filter asv.conf.json,$(ASV_CONFIG)),distributed-repo)
 COMPARE_MD ?= compare.md
 NOISE_DIR  ?= .asv/noise
+# make calibrate: injected slowdowns (sites and milliseconds per task) and A/A pairs
+SITES ?= client,scheduler,worker
+MS    ?= 0.1,1
+AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench compare noise ab publish preview report \
-        browser test clean compare-args rev-arg
+.PHONY: help install data distributed-repo machine check bench compare compare-ready noise ab calibrate \
+        publish preview report browser test clean compare-args rev-arg
 
 help:
 	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
-	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [BENCH=regex]   verdict; exit 1 on a regression"
+	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.05] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
+	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
+	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1]   detection matrix"
 	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]"
 	@echo "make publish | preview [PORT=8080] | report"
 	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
@@ -59,9 +69,9 @@ check: install
 	$(PY) -m dask_bench.settings
 
 bench: install data distributed-repo machine check
-	$(ASV) run --show-stderr main^!
+	$(ASV) run --show-stderr --record-samples main^!
 	$(MAKE) --no-print-directory report
-	@$(PY) -m dask_bench.summary
+	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
@@ -70,26 +80,38 @@ compare-args:
 rev-arg:
 	@test -n "$(REV)" || { echo "usage: make $(MAKECMDGOALS) REV=<rev> [BENCH=regex]"; exit 2; }
 
-compare: compare-args install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
-	  --markdown $(COMPARE_MD) $(BENCH_ARGS)
+# Everything a measurement needs; ./compare (the CI command) runs this, then the compare tool itself.
+compare-ready: install $(REPO_FOR_CONFIG) machine check
 
-noise: rev-arg install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.noise "$(REV)" --config $(ASV_CONFIG) --workdir $(NOISE_DIR) $(BENCH_ARGS)
+# make exits 2 for any failed recipe, a regression included: CI should call ./compare (0, 1 or 2).
+compare: compare-args compare-ready
+	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
+	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
+	  $(if $(MACHINE),--stored-machine "$(MACHINE)"))
 
-ab: rev-arg install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) --config $(ASV_CONFIG) $(BENCH_ARGS)
+noise: rev-arg compare-ready
+	$(PY) -m dask_bench.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
+	  --workdir $(NOISE_DIR) $(BENCH_ARGS)
+
+ab: rev-arg compare-ready
+	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) --factor $(FACTOR) --rounds $(ROUNDS) \
+	  --config $(ASV_CONFIG) $(BENCH_ARGS)
+
+calibrate: rev-arg compare-ready
+	$(PY) -m dask_bench.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" --factor $(FACTOR) \
+	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
-publish: install
-	$(ASV) publish
+# asv publish reads commit dates and tags from the repository: a fresh clone makes it first.
+publish: install $(REPO_FOR_CONFIG)
+	$(ASV) publish --config $(ASV_CONFIG)
 	$(PY) -m dask_bench.vendor html
 
 preview: install
 	$(PY) -m dask_bench.preview --port $(PORT)
 
 report: publish
-	$(PY) -m dask_bench.report
+	$(PY) -m dask_bench.report $(MACHINE_ARGS)
 
 # The browser test drives Debian's Chromium; install it when missing (root, or sudo).
 browser:
@@ -101,4 +123,4 @@ test: install browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) html .pytest_cache compare.md noise.md ab-*.md
+	rm -rf $(VENV) html .pytest_cache compare.md noise.md ab-*.md calibration.md calibration.json

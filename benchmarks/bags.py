@@ -10,7 +10,7 @@ MEAN_RTOL = 1e-9  # the bag averages partial sums in float64; the manifest divid
 class AccountsBag(ClusterBenchmark):
     params = WORKER_COUNTS
     param_names = ["workers"]
-    repeat = (5, 10, 4.0)
+    repeat = (5, 8, 3.0)
     warmup_time = 0
 
     def cluster_shape(self, workers):

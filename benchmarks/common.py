@@ -1,32 +1,82 @@
-"""Shared by every benchmark module: base classes, settings, and how results are checked.
+"""Shared by every benchmark module: base classes, settings, identity, and how results are checked.
 
 Timed bodies are one line that calls a workload from dask_bench.workloads and keeps what it returns
 in self.got_<name>; teardown, outside the timed region, checks it against the class's `answers`,
-so a wrong answer fails the benchmark instead of producing a fast wrong number.
+so a wrong answer fails the benchmark instead of producing a fast wrong number. Cluster benchmarks
+can also declare `executes`: how many tasks each sample must run on the workers, counted by the
+workers themselves (not by the loop that submits them).
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
+import random
+import sys
 import time
+from pathlib import Path
 
-from dask_bench import cluster
+from dask_bench import cluster, datasets
 from dask_bench.cluster import Shape
 from dask_bench.settings import worker_counts
 
-__all__ = ["Benchmark", "ClusterBenchmark", "Shape", "WORKER_COUNTS", "TASK_MS", "best_time", "close_to", "expect"]
+__all__ = ["Benchmark", "ClusterBenchmark", "Shape", "WORKER_COUNTS", "TASK_MS", "close_to", "expect"]
 
 WORKER_COUNTS = worker_counts()  # DASK_BENCH_WORKERS, validated: a bad value stops discovery with the fix
 TASK_MS = [0, 1]                  # task durations of the throughput benchmarks
 
+_ROOT = Path(__file__).resolve().parent.parent
+# What every timed body runs besides its own module: asv hashes only a benchmark's own method and
+# setup, so these sources (and the dataset preset) go into each benchmark's version explicitly.
+SHARED_SOURCES = ("benchmarks/__init__.py", "benchmarks/common.py", "dask_bench/workloads.py",
+                  "dask_bench/tasks.py", "dask_bench/cluster.py", "dask_bench/janitor.py",
+                  "dask_bench/datasets.py", "dask_bench/settings.py", "data_prep/manifest.py")
+
+
+def _normalized(source: str) -> str:
+    """Source without comments, docstrings or layout: what a cosmetic edit does not change."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def _shared_identity() -> str:
+    digest = hashlib.sha256()
+    for relative in SHARED_SOURCES:
+        digest.update(relative.encode() + b"\0" + _normalized((_ROOT / relative).read_text()).encode() + b"\0")
+    digest.update(datasets.identity().encode())
+    return digest.hexdigest()
+
+
+SHARED_IDENTITY = _shared_identity()
+
+
+def version_of(cls) -> str:
+    """A benchmark's asv version: its whole module (class, constants, helpers) and SHARED_IDENTITY."""
+    module = sys.modules[cls.__module__]
+    own = _normalized(inspect.getsource(module))
+    return hashlib.sha256((SHARED_IDENTITY + "\0" + own).encode()).hexdigest()
+
 
 class Benchmark:
-    """Defaults for every benchmark: one process per benchmark, one call per sample."""
+    """Defaults for every benchmark: two processes (rounds) per benchmark, one call per sample."""
 
-    rounds = 1        # each round is a new process and a new cluster: keep a run within budget
+    # Each round is a new process and a new cluster: samples from two processes show the verdict
+    # process-to-process variation, and `asv run --interleave-rounds` alternates the commits compared.
+    rounds = 2
     number = 1        # setup (fresh keys) runs before every call anyway
-    repeat = (5, 20, 5.0)  # (min samples, max samples, seconds after which to stop)
+    repeat = (5, 10, 3.0)  # per round: (min samples, max samples, seconds after which to stop)
     warmup_time = 0.2  # 0 where one call takes seconds: the harness warms every new cluster
     timeout = 300     # asv's fork server counts the whole process: cluster start and all samples
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.version = version_of(cls)
 
     @property
     def answers(self) -> dict:
@@ -48,39 +98,51 @@ class ClusterBenchmark(Benchmark):
     """A benchmark on a warm cluster: self.client is ready in setup(), started once per process."""
 
     shape = Shape(workers=2)
+    # Pause before every sample, outside the timed region: the client batches what it sends every
+    # 10 ms, so a submission right after the previous one waits for the next window (~10 ms) and a
+    # slower submission path hides inside that wait. After a pause every sample starts fresh. The
+    # pause is random (20-50 ms): a fixed one locks each sample to the same phase of the cluster's
+    # periodic callbacks, and that phase differs from process to process (up to 40% on one round trip).
+    settle = (0.020, 0.050)
+    # {got name: tasks one sample runs, as the workers count them (an int, or (fewest, most))}
+    executes: dict | None = None
 
     def cluster_shape(self, *params) -> Shape:
         return self.shape
 
+    def expected_executions(self, name: str, value) -> tuple[int, int] | None:
+        """(fewest, most) tasks the sample that set self.got_<name> = value must have run."""
+        want = (self.executes or {}).get(name)
+        return (want, want) if isinstance(want, int) else want
+
     def setup(self, *params):
         self.session = cluster.session(self.cluster_shape(*params))
         self.client = self.session.client
+        if self.executes is not None:
+            self._executed_before = self.session.executed()
         # On an external cluster, restrict every graph to this shape's workers (a no-op locally).
         self._placement = self.session.placement()
         self._placement.__enter__()
+        time.sleep(random.uniform(*self.settle))
 
     def teardown(self, *params):
         placement = self.__dict__.pop("_placement", None)
         if placement is not None:
             placement.__exit__(None, None, None)
+        before = self.__dict__.pop("_executed_before", None)
+        got = [(name[4:], value) for name, value in self.__dict__.items() if name.startswith("got_")]
+        wanted = [self.expected_executions(*pair) for pair in got]
+        if before is not None and any(w is not None for w in wanted):
+            executed = self.session.executed() - before
+            fewest, most = sum(w[0] for w in wanted if w), sum(w[1] for w in wanted if w)
+            expect(fewest <= executed <= most, f"{type(self).__name__}: the workers executed {executed} tasks "
+                   f"in one sample, expected {fewest}" + (f" to {most}" if most != fewest else ""))
         super().teardown(*params)
 
 
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise AssertionError(message)
-
-
-def best_time(run, repeat: int = 3, prepare=None) -> float:
-    """Seconds of the fastest of `repeat` calls (for track_ benchmarks that derive a rate):
-    run() or, with `prepare`, run(prepare()), where only run is timed (e.g. fresh keys)."""
-    best = float("inf")
-    for _ in range(repeat):
-        given = () if prepare is None else (prepare(),)
-        start = time.perf_counter()
-        run(*given)
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def close_to(expected: float, rtol: float, what: str):

@@ -18,9 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import asvapi
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import CompareError, Side, compare, load_config, measure, render, resolve
-from .results import runs
+from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_factor, check_rounds, compare,
+                      load_config, measure_interleaved, render, resolve)
+from .results import ResultsError, runs
 
 VARIANTS = {
     # Queuing of root tasks on the scheduler (on by default since 2022.11): inf turns it off.
@@ -33,14 +35,13 @@ VARIANTS = {
 
 def variant_config(name: str, base: Path = MAIN_CONFIG) -> Path:
     variable, a, b = VARIANTS[name]
-    from asv.util import load_json
-
-    matrix = load_json(str(base), js_comments=True).get("matrix", {})
+    matrix = asvapi.load_json(str(base), js_comments=True).get("matrix", {})
     matrix = {**matrix, "env_nobuild": {**matrix.get("env_nobuild", {}), variable: [a, b]}}
-    return derive(REPO_ROOT / ".asv" / f"ab-{name}.conf.json", base, matrix=matrix)
+    workdir = REPO_ROOT / ".asv" / "ab"
+    return derive(workdir / f"{name}.conf.json", base, matrix=matrix, results_dir=workdir / name)
 
 
-def env_names(results_dir: str, commit: str, variable: str, value: str) -> tuple[str, ...]:
+def env_names(results_dir, commit: str, variable: str, value: str) -> tuple[str, ...]:
     return tuple(sorted({r.env_name for r in runs(Path(results_dir)) if r.commit == commit
                          and r.env_vars.get(variable) == value}))
 
@@ -53,28 +54,30 @@ def main(argv=None) -> int:
     parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
     parser.add_argument("--bench", "-b", action="append", default=[])
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--factor", type=float, default=1.10)
-    parser.add_argument("--machine")
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--markdown", type=Path, default=None)
     args = parser.parse_args(argv)
     variable, a, b = VARIANTS[args.variant]
     try:
+        check_factor(args.factor)
+        check_rounds(args.rounds)
         config = variant_config(args.variant, args.config)
-        conf = load_config(config)
-        commit = resolve(conf, args.rev)
-        measure(config, commit, args.bench)
+        commit = resolve(load_config(config), args.rev)
+        both = Side(f"{variable}={a},{b}", config, commit)
+        # one asv run per round measures both environments, A then B (asv's matrix order)
+        measure_interleaved([both], args.bench, args.rounds)
         sides = []
         for value in (a, b):
-            names = env_names(conf.results_dir, commit, variable, value)
+            names = env_names(both.results_dir, commit, variable, value)
             if len(names) != 1:
                 raise CompareError(f"expected one environment with {variable}={value}, found {list(names)}")
-            sides.append(Side(conf.results_dir, commit, names))
-        rows = compare(conf, sides[0], sides[1], args.factor, args.machine, only=args.bench or None)
-    except CompareError as exc:
+            sides.append(Side(f"{variable}={value}", config, commit, names))
+        rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
+    except (CompareError, ResultsError) as exc:
         print(f"ab: error: {exc}", file=sys.stderr)
         return 2
-    text = render(rows, commit, commit, {"before": f"{variable}={a}", "after": f"{variable}={b}"}, args.factor,
-                  title=f"distributed {args.rev}: {variable} {a} (A) -> {b} (B)")
+    text = render(rows, sides[0], sides[1], args.factor, title=f"distributed {args.rev}: {variable} {a} (A) -> {b} (B)")
     print(text)
     markdown = args.markdown or REPO_ROOT / f"ab-{args.variant}.md"
     markdown.write_text(text)

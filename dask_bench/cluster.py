@@ -31,7 +31,7 @@ from distributed import Client, LocalCluster
 
 from .janitor import Janitor
 from .settings import SettingsError, scheduler_address
-from .tasks import inc
+from .tasks import executed_count, held_bytes, inc, scheduler_settings
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,14 @@ class Session:
             return contextlib.nullcontext()
         return dask.annotate(workers=self.workers, allow_other_workers=False)
 
+    def executed(self) -> int:
+        """Tasks executed so far by this session's workers, as the workers count them."""
+        return sum(self.client.run(executed_count, workers=self.workers).values())
+
+    def held_bytes(self, keys) -> int:
+        """Bytes the workers hold of the results with these keys."""
+        return sum(self.client.run(held_bytes, list(keys), workers=self.workers).values())
+
 
 class _Harness:
     """The process-wide state: at most one local cluster (or one external client), one pool."""
@@ -74,6 +82,7 @@ class _Harness:
         self.external: Client | None = None
         self.pools: dict[int, ProcessPoolExecutor] = {}
         self.warmed: set[str] = set()  # external workers already warmed by this process
+        self.versions_checked = False
         self._janitor: Janitor | None = None
         atexit.register(self.close)
 
@@ -104,7 +113,8 @@ class _Harness:
             _warm(client, list(client.scheduler_info(n_workers=-1)["workers"]))
             _event("warm", shape, workers=shape.workers)
             self.local = (shape, cluster, client)
-            _event("start", shape, scheduler=cluster.scheduler_address)
+            _event("start", shape, scheduler=cluster.scheduler_address,
+                   settings=client.run_on_scheduler(scheduler_settings) if os.environ.get("DASK_BENCH_EVENTS") else None)
         return Session(self.local[2], shape)
 
     def _external_session(self, address: str, shape: Shape) -> Session:
@@ -123,12 +133,32 @@ class _Harness:
             raise CannotRun(f"{shape}: DASK_BENCH_SCHEDULER={address} has {len(workers)} worker(s), "
                             f"this benchmark needs {shape.workers}")
         chosen = workers[:shape.workers]
+        if not self.versions_checked:
+            self._check_versions(address, chosen)
         cold = [w for w in chosen if w not in self.warmed]
         if cold:  # once per process, not before every sample
             _warm(self.external, cold)
             _event("warm", shape, workers=len(cold))
         self.warmed.update(chosen)
         return Session(self.external, shape, chosen)
+
+    def _check_versions(self, address: str, workers: list[str]) -> None:
+        """The scheduler and the workers used must run the distributed and dask that asv built and
+        this client runs; results of another version would be stored under the wrong commit."""
+        import distributed
+
+        mine = {"distributed": distributed.__version__, "dask": dask.__version__}
+        found = self.external.get_versions(check=False)
+        others = {"scheduler": found["scheduler"]} | {w: found["workers"].get(w, {}) for w in workers}
+        for who, info in others.items():
+            theirs = {name: (info.get("packages") or {}).get(name) for name in mine}
+            if theirs != mine:
+                raise CannotRun(
+                    f"DASK_BENCH_SCHEDULER={address}: {who} runs distributed {theirs['distributed']}, dask "
+                    f"{theirs['dask']}, but this benchmark measures distributed {mine['distributed']}, dask "
+                    f"{mine['dask']}; start the scheduler and workers with the Python of the asv environment "
+                    "under test (README: External clusters)")
+        self.versions_checked = True
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
         """A warm ProcessPoolExecutor (the baselines' stand-in for a cluster)."""
@@ -156,6 +186,7 @@ class _Harness:
             self.external.close()
             self.external = None
             self.warmed.clear()
+            self.versions_checked = False
         if self._janitor is not None:
             self._janitor.release()
             self._janitor = None

@@ -1,13 +1,17 @@
-"""`make compare`: measure two revisions of distributed with asv and give a verdict.
+"""`make compare`: measure two revisions of distributed with asv, interleaved, and give a verdict.
 
-    python -m dask_bench.compare BASE HEAD [--factor 1.10] [--bench REGEX] [--markdown compare.md]
+    python -m dask_bench.compare BASE HEAD [--factor 1.05] [--rounds 2] [--bench REGEX]
+    python -m dask_bench.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
 
-Both revisions are measured with `asv run --skip-existing-successful` (stored results are reused),
-then compared with asv's own rules: a change counts when asv's significance test says the two
-measurements differ and the ratio is beyond the factor. Unlike `asv compare`, the direction comes
-from the benchmark's unit: for rates and speedups (HIGHER_IS_BETTER_UNITS) a fall is the
-regression. Exit status: 1 if anything regressed (or started failing), else 0; 2 on bad input.
-The table is printed and written as Markdown (GitHub tables) for a CI job to post.
+Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
+…), each round a separate `asv run` of one round per benchmark whose samples are appended: the
+drift of a shared, noisy machine falls on both sides alike. BASE and HEAD may be the same revision
+(an A/A run). Each side has its own results directory under .asv/compare/, so a comparison never
+overwrites the results history in results/. The verdict per benchmark is dask_bench.verdict's
+(Mann-Whitney U, bootstrap interval of the ratio of medians, minimum effect size FACTOR).
+
+Exit status: 0 no regression, 1 a counted benchmark regressed (or started failing), 2 an error.
+The table is printed and written as Markdown for a CI job to post.
 """
 
 from __future__ import annotations
@@ -21,45 +25,54 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import tabulate
-from asv.benchmarks import Benchmarks
-from asv.commands.compare import _is_result_better, _isna, unroll_result
-from asv.config import Config
-from asv.machine import Machine
-from asv.results import iter_results_for_machine_and_hash
-from asv.util import UserError, human_value
-from asv_runner.statistics import get_err
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPO_ROOT / "asv.conf.json"
-# Units whose larger values are better. Every other benchmark is better when smaller.
-HIGHER_IS_BETTER_UNITS = {"tasks/s", "x faster"}
+from . import asvapi, verdict
+from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
+from .results import Measurement, ResultsError, benchmark_info, label, require_machine, runs_of
+
+DEFAULT_FACTOR = 1.05
+DEFAULT_ROUNDS = 2
+WORK_DIR = REPO_ROOT / ".asv" / "compare"
 # Shown in the table but never counted in the verdict: the baselines measure numpy, plain Python and
-# concurrent.futures, not distributed; the search's distance to the minimum is its quality, which
-# varies with the order tasks complete in (about 20% between identical runs, see make noise).
-NOT_COUNTED = (r"^baselines\.", r"\.track_distance_to_minimum\b")
-
-MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x"}
+# concurrent.futures, not distributed.
+NOT_COUNTED = (r"^baselines\.",)
+MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x",
+         "insignificant": "~", "too few samples": "?"}
 
 
 class CompareError(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a commit's results in an asv configuration's results directory,
+    optionally only some of its environments (the config A/B compares two environments)."""
+    name: str
+    config: Path
+    commit: str
+    env_names: tuple[str, ...] = ()
+    machine: str | None = None  # whose results (default: this host's)
+
+    @property
+    def results_dir(self) -> Path:
+        return Path(asvapi.config(self.config).results_dir)
+
+
 @dataclass
 class Row:
     benchmark: str
     env: str
-    before: float | None
-    after: float | None
-    err_before: float | None
-    err_after: float | None
+    before: Measurement | None
+    after: Measurement | None
     unit: str
-    higher_is_better: bool
-    verdict: str  # regression, improvement, failing, fixed, not comparable, same, insignificant, n/a
+    decision: verdict.Decision
+    verdict: str  # decision.verdict, or failing, fixed, not comparable, n/a
 
     @property
     def counted(self) -> bool:
-        return not any(re.search(pattern, self.benchmark) for pattern in NOT_COUNTED)
+        return (not any(re.search(p, self.benchmark) for p in NOT_COUNTED)
+                and self.verdict not in ("no statistics", "n/a"))
 
     @property
     def flags_regression(self) -> bool:
@@ -67,20 +80,22 @@ class Row:
 
     @property
     def ratio(self) -> float:
-        if _isna(self.before) or _isna(self.after) or not self.before:
-            return math.nan
-        return self.after / self.before
+        return self.decision.ratio
 
 
-def load_config(path: Path) -> Config:
+# -- measuring -----------------------------------------------------------------------------------
+
+def load_config(path: Path):
     try:
-        return Config.load(str(path))
-    except UserError as exc:
+        return asvapi.config(path)
+    except asvapi.AsvError as exc:
         raise CompareError(str(exc)) from None
 
 
-def resolve(conf: Config, rev: str) -> str:
+def resolve(conf, rev: str) -> str:
     """The full hash of a revision (tag, branch, hash) of the repository asv measures."""
+    if not Path(conf.repo).exists():
+        raise CompareError(f"{conf.repo} does not exist; make it with: make distributed-repo")
     proc = subprocess.run(["git", "-C", conf.repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
                           capture_output=True, text=True)
     if proc.returncode != 0:
@@ -90,158 +105,199 @@ def resolve(conf: Config, rev: str) -> str:
     return proc.stdout.strip()
 
 
-def measure(config: Path, commit: str, bench: list[str], extra_env: dict | None = None) -> None:
-    """asv run for one commit, keeping what is already stored."""
-    cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--skip-existing-successful",
-           f"{commit}^!"]
+def asv_run(config: Path, commit: str, bench: list[str], append: bool, extra: list[str] = ()) -> None:
+    """One round of every (selected) benchmark of one commit, samples recorded (and appended)."""
+    cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--record-samples", "-a", "rounds=1",
+           *(["--append-samples"] if append else []), *extra, f"{commit}^!"]
     for regex in bench:
         cmd += ["-b", regex]
     proc = subprocess.run(cmd)
     if proc.returncode not in (0, 2):  # 2: some benchmark failed, which the verdict reports
-        raise CompareError(f"asv run for {commit[:8]} failed (exit {proc.returncode})")
+        raise CompareError(f"asv run of {commit[:8]} failed (exit {proc.returncode})")
 
 
-@dataclass(frozen=True)
-class Side:
-    """One side of a comparison: a commit's results in a results directory, optionally only some
-    environments (the config A/B compares two environments of one commit)."""
-    results_dir: str
-    commit: str
-    env_names: tuple[str, ...] = ()
+def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=print) -> None:
+    """`rounds` rounds over the sides, the order reversed every other round (ABBA…); sides that
+    share a configuration and commit (the A/B environments) are measured by one asv run."""
+    for side in sides:  # fresh results for every side: nothing is reused from an earlier comparison
+        for old in (side.results_dir / (side.machine or asvapi.host_machine())).glob(f"{side.commit[:8]}-*.json"):
+            old.unlink()
+    for r in range(rounds):
+        order = sides if r % 2 == 0 else sides[::-1]
+        for config, commit in dict.fromkeys((s.config, s.commit) for s in order):
+            names = " + ".join(s.name for s in order if (s.config, s.commit) == (config, commit))
+            log(f"[round {r + 1}/{rounds}] {names}", flush=True)
+            asv_run(config, commit, bench, append=r > 0)
 
 
-def _results(side: Side, machine: str):
-    for result in iter_results_for_machine_and_hash(side.results_dir, machine, side.commit):
-        if side.env_names and result.env_name not in side.env_names:
-            continue
-        for key in result.get_all_result_keys():
-            params = result.get_result_params(key)
-            yield (key, result.env_name, result.benchmark_version.get(key),
-                   unroll_result(key, params, result.get_result_value(key, params),
-                                 result.get_result_stats(key, params), result.get_result_samples(key, params)))
+def side_config(name: str, base_config: Path, workdir: Path) -> Path:
+    """A configuration that measures like `base_config` but keeps its results in workdir/name."""
+    return derive(workdir / f"{name}.conf.json", base_config, results_dir=workdir / name)
 
 
-def verdict(before, after, ss_before, ss_after, factor, higher_is_better) -> str:
-    if before is not None and after is None:
-        return "failing"
-    if before is None and after is not None:
-        return "fixed"
-    if _isna(before) or _isna(after):
-        return "n/a"
-    # asv's test: "is a better than b", where better means smaller.
-    smaller_after = _is_result_better(after, before, ss_after, ss_before, factor)
-    smaller_before = _is_result_better(before, after, ss_before, ss_after, factor)
-    if smaller_after:
-        return "regression" if higher_is_better else "improvement"
-    if smaller_before:
-        return "improvement" if higher_is_better else "regression"
-    beyond = (_is_result_better(after, before, None, None, factor)
-              or _is_result_better(before, after, None, None, factor))
-    return "insignificant" if beyond else "same"
+# -- comparing -----------------------------------------------------------------------------------
+
+def _measurements(side: Side, pair_envs: bool, only) -> dict:
+    found = {}
+    try:
+        side_runs = runs_of(side.results_dir, side.machine, side.commit, side.env_names)
+    except ResultsError as exc:
+        raise CompareError(str(exc)) from None
+    for run in side_runs:
+        for (name, params), m in run.measurements.items():
+            if only and not any(re.search(regex, name) for regex in only):
+                continue
+            found[(label(name, params), "" if pair_envs else run.env_name, name)] = m
+    if not found:
+        raise CompareError(f"no results for {side.name} ({side.commit[:8]}) on machine "
+                           f"{side.machine or asvapi.host_machine()!r} in {side.results_dir}"
+                           f"{' for ' + ', '.join(side.env_names) if side.env_names else ''}")
+    return found
 
 
-def compare(conf: Config, before: Side, after: Side, factor: float, machine: str | None = None,
-            only: list[str] | None = None) -> list[Row]:
+def compare(before: Side, after: Side, factor: float, only: list[str] | None = None) -> list[Row]:
     """Rows for every benchmark of either side. Environments are matched by name, except when each
     side names exactly one (A/B), which are then compared with each other."""
-    machine = machine or Machine.get_unique_machine_name()
-    units = {name: info.get("unit") or "" for name, info in Benchmarks.load(conf).items()}
+    info = benchmark_info(after.results_dir) or benchmark_info(before.results_dir)
     pair_envs = len(before.env_names) == 1 and len(after.env_names) == 1
-    sides = []
-    for side in (before, after):
-        found = {}
-        try:
-            for key, env, version, unrolled in _results(side, machine):
-                if only and not any(re.search(regex, key) for regex in only):
-                    continue
-                for name, value, stats, samples in unrolled:
-                    found[(name, "" if pair_envs else env)] = (key, value, stats, samples, version)
-        except UserError as exc:
-            raise CompareError(str(exc)) from None
-        if not found:
-            raise CompareError(f"no results for {side.commit[:8]} on machine {machine!r} in {side.results_dir}"
-                               f"{' for ' + ', '.join(side.env_names) if side.env_names else ''}; "
-                               "measure it first (make compare runs asv for both revisions)")
-        sides.append(found)
+    sides = [_measurements(s, pair_envs, only) for s in (before, after)]
     rows = []
-    for name, env in sorted(set(sides[0]) | set(sides[1])):
-        key_b, value_b, stats_b, samples_b, version_b = sides[0].get((name, env), (None, math.nan, None, None, None))
-        key_a, value_a, stats_a, samples_a, version_a = sides[1].get((name, env), (None, math.nan, None, None, None))
-        unit = units.get(key_a or key_b, "")
-        higher = unit in HIGHER_IS_BETTER_UNITS
-        if version_b and version_a and version_b != version_a:
-            result = "not comparable"  # the benchmark's code changed between the two runs
+    for key in sorted(set(sides[0]) | set(sides[1])):
+        name, env, bench = key
+        b, a = sides[0].get(key), sides[1].get(key)
+        unit = info.get(bench, {}).get("unit") or ""
+        higher = unit in verdict.HIGHER_IS_BETTER_UNITS
+        if b and a and b.version and a.version and b.version != a.version:
+            decision, result = verdict.Decision("not comparable", math.nan), "not comparable"
+        elif (b is not None and b.ok) and (a is None or not a.ok):
+            decision, result = verdict.Decision("failing", math.nan), "failing"
+        elif (b is None or not b.ok) and (a is not None and a.ok):
+            decision, result = verdict.Decision("fixed", math.nan), "fixed"
+        elif b is None or a is None or not (a.ok and b.ok):
+            decision, result = verdict.Decision("n/a", math.nan), "n/a"
         else:
-            result = verdict(value_b, value_a, (stats_b, samples_b), (stats_a, samples_a), factor, higher)
-        rows.append(Row(name, env, value_b, value_a, stats_b and get_err(value_b, stats_b),
-                        stats_a and get_err(value_a, stats_a), unit, higher, result))
+            decision = verdict.decide(b.samples, a.samples, factor, higher)
+            if decision.verdict == "no statistics":  # a track_ value: the ratio alone, shown
+                ratio = (b.value / a.value if higher else a.value / b.value) if b.value else math.nan
+                decision = verdict.Decision("no statistics", ratio)
+            result = decision.verdict
+        rows.append(Row(name, env, b, a, unit, decision, result))
     return rows
 
 
-def render(rows: list[Row], before: str, after: str, names: dict, factor: float, title: str | None = None) -> str:
-    """`before`/`after`: the commits; `names`: labels for them (tags, or the A/B values)."""
+def _value(m: Measurement | None, unit: str) -> str:
+    if m is None or not m.ok:
+        return "failed" if m is not None else "n/a"
+    if m.samples and len(m.samples) >= 4:
+        q1, q3 = _quartiles(m.samples)
+        return asvapi.human_value(m.value, unit, err=(q3 - q1) / 2)
+    return asvapi.human_value(m.value, unit)
+
+
+def _quartiles(samples) -> tuple[float, float]:
+    ordered = sorted(samples)
+    n = len(ordered)
+    return ordered[n // 4], ordered[(3 * n) // 4]
+
+
+def render(rows: list[Row], before: Side, after: Side, factor: float, title: str | None = None,
+           machine: str | None = None) -> str:
     regressions = [r for r in rows if r.flags_regression]
     improvements = [r for r in rows if r.counted and r.verdict in ("improvement", "fixed")]
     envs = {r.env for r in rows}
-    head = (f"### {title or 'distributed ' + names.get(before, before[:8]) + ' -> ' + names.get(after, after[:8])} "
-            f"(factor {factor:g})\n\n")
+    head = (f"### {title or 'distributed ' + before.name + ' -> ' + after.name} (factor {factor:g}, "
+            f"machine {machine or before.machine or asvapi.host_machine()})\n\n")
     if regressions:
         head += (f"**{len(regressions)} regression(s)**: "
                  + ", ".join(f"`{r.benchmark}`" for r in regressions) + "\n\n")
     else:
-        head += "**No regression** beyond the factor with asv's significance test.\n\n"
-    head += (f"{len(improvements)} improved, {sum(r.verdict in ('same', 'insignificant') for r in rows)} unchanged. "
-             "Change: `+` worse, `-` better, `!` now failing, `*` fixed, `x` not comparable, `~` beyond the "
-             "factor but not significant; in parentheses: not counted in the verdict (baselines, which do not "
-             "run distributed, and the search's quality). (higher is better) marks rates and speedups.\n\n")
+        head += "**No regression.**\n\n"
+    samples = [len(m.samples) for r in rows for m in (r.before, r.after) if m and m.samples]
+    head += (f"{len(improvements)} improved, {sum(r.counted and r.verdict in ('same', 'insignificant') for r in rows)} "
+             f"unchanged, {sum(not r.counted for r in rows)} not counted"
+             + (f"; {min(samples)}-{max(samples)} samples per side" if samples else "") + ". "
+             f"Rule: Mann-Whitney U p < {verdict.ALPHA:g}, the {verdict.CONFIDENCE:.0%} bootstrap interval of the "
+             f"ratio of medians excludes 1, and the ratio is beyond the factor. Change: `+` worse, `-` better, "
+             "`!` now failing, `*` fixed, `x` not comparable (the benchmark's code or data changed), `~` beyond the "
+             "factor but not significant, `?` too few samples; in parentheses: not counted (baselines, which do "
+             "not run distributed, and single values without statistics). Ratio: above 1 is worse.\n\n")
     table = []
-    for r in sorted(rows, key=lambda r: (not r.flags_regression, not r.counted, r.benchmark)):
-        ratio = "n/a" if math.isnan(r.ratio) else f"{r.ratio:.2f}"
-        if r.verdict == "insignificant":
-            ratio = "~" + ratio
-        label = r.benchmark + (" (higher is better)" if r.higher_is_better else "")
-        if len(envs) > 1:
-            label += f" [{r.env}]"
+    for r in sorted(rows, key=lambda r: (not r.flags_regression, not r.counted, r.benchmark, r.env)):
+        name = r.benchmark + (f" [{r.env}]" if len(envs) > 1 else "")
         mark = MARKS.get(r.verdict, "")
         if mark and not r.counted:
             mark = f"({mark})"
-        table.append([mark, human_value(r.before, r.unit, err=r.err_before),
-                      human_value(r.after, r.unit, err=r.err_after), ratio, label])
-    headers = ["Change", f"Before [{before[:8]}] <{names.get(before, names.get('before', ''))}>",
-               f"After [{after[:8]}] <{names.get(after, names.get('after', ''))}>", "Ratio", "Benchmark (Parameter)"]
-    return head + tabulate.tabulate(table, headers=headers, tablefmt="github") + "\n"
+        p = "" if math.isnan(r.decision.p) else f"{r.decision.p:.2g}"
+        table.append([mark, _value(r.before, r.unit), _value(r.after, r.unit), verdict.format_ratio(r.decision),
+                      p, name])
+    headers = ["Change", f"Before [{before.commit[:8]}] <{before.name}>", f"After [{after.commit[:8]}] <{after.name}>",
+               "Ratio [95% CI]", "p", "Benchmark (Parameter)"]
+    return head + tabulate.tabulate(table, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def check_factor(factor: float) -> None:
+    if not factor > 1:
+        raise CompareError(f"FACTOR={factor} must be above 1 (e.g. {DEFAULT_FACTOR}: {DEFAULT_FACTOR - 1:.0%} slower)")
+
+
+def check_rounds(rounds: int) -> None:
+    if rounds < 1:
+        raise CompareError(f"ROUNDS={rounds}: measure at least 1 round (default {DEFAULT_ROUNDS})")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")
-    parser.add_argument("--factor", type=float, default=1.10)
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
     parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (repeatable)")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    parser.add_argument("--machine")
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    parser.add_argument("--stored-base", type=Path, help="take BASE from this results directory (not measured)")
+    parser.add_argument("--stored-machine", help="the machine of --stored-base's results (default: this host)")
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "compare.md")
-    parser.add_argument("--no-run", action="store_true", help="compare stored results only")
+    parser.add_argument("--no-run", action="store_true", help="compare what the last comparison measured")
     args = parser.parse_args(argv)
     try:
-        if args.factor <= 1:
-            raise CompareError(f"FACTOR={args.factor} must be above 1 (e.g. 1.10: 10% slower)")
+        check_factor(args.factor)
+        check_rounds(args.rounds)
         conf = load_config(args.config)
         before, after = resolve(conf, args.base), resolve(conf, args.head)
+        # Results files are keyed by commit: two commits share a results directory (so a comparison
+        # the other way round can reuse them, --no-run); one commit against itself needs two.
+        names = ("results", "results") if before != after else ("base", "head")
+        if args.stored_base:
+            machine = require_machine(args.stored_base, args.stored_machine)
+            stored = derive(args.workdir / "stored.conf.json", args.config, results_dir=args.stored_base)
+            sides = [Side(args.base, stored, before, machine=machine),
+                     Side(args.head, side_config("head", args.config, args.workdir), after)]
+            measured = sides[1:]
+        else:
+            sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
+                     Side(args.head, side_config(names[1], args.config, args.workdir), after)]
+            measured = sides
         if not args.no_run:
-            for commit in dict.fromkeys((before, after)):
-                measure(args.config, commit, args.bench)
-        rows = compare(conf, Side(conf.results_dir, before), Side(conf.results_dir, after), args.factor,
-                       args.machine, only=args.bench or None)
-    except CompareError as exc:
+            measure_interleaved(measured, args.bench, args.rounds)
+        rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
+    except (CompareError, ResultsError) as exc:
         print(f"compare: error: {exc}", file=sys.stderr)
         return 2
-    text = render(rows, before, after, {before: args.base, after: args.head}, args.factor)
+    text = render(rows, sides[0], sides[1], args.factor)
     print(text)
     args.markdown.write_text(text)
     print(f"(written to {args.markdown})")
     return 1 if any(r.flags_regression for r in rows) else 0
 
 
+def guarded_main(argv=None) -> int:
+    """main(), with any unexpected failure reported as an error (2), never as a regression (1)."""
+    try:
+        return main(argv)
+    except Exception as exc:  # noqa: BLE001: the exit status must stay 0, 1 or 2
+        print(f"compare: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded_main())

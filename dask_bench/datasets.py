@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_prep.manifest import DataError, check_files, dataset_entry, default_data_dir
+import json
 
-__all__ = ["Accounts", "DataError", "RandomArray", "accounts", "random_array"]
+from data_prep.manifest import DataError, check_files, dataset_entry, default_data_dir, load
+
+__all__ = ["Accounts", "DataError", "RandomArray", "accounts", "identity", "random_array"]
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,14 @@ def random_array(data_dir: Path | None = None) -> RandomArray:
     (name, meta), = entry["files"].items()
     return RandomArray(str(data_dir / name), entry["params"]["dataset"], meta["elements"],
                        entry["expected"]["sum"], entry["preset"])
+
+
+def identity(data_dir: Path | None = None) -> str:
+    """What the benchmarks' results depend on in the data: preset, seed, generator and parameters of
+    each dataset present (part of every benchmark's asv version; "" when there is no data yet)."""
+    try:
+        datasets = load(Path(data_dir or default_data_dir()))["datasets"]
+    except (DataError, OSError, ValueError, KeyError):
+        return ""
+    return json.dumps({name: {key: entry.get(key) for key in ("preset", "seed", "generator_version", "params")}
+                       for name, entry in sorted(datasets.items())}, sort_keys=True)

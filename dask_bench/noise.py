@@ -1,28 +1,29 @@
 """`make noise REV=<rev>`: an A/A run, to know which FACTOR `make compare` can trust.
 
-    python -m dask_bench.noise REV [--bench REGEX] [--config asv.conf.json]
+    python -m dask_bench.noise REV [--bench REGEX] [--rounds 2]
 
-Measures one commit twice, in two separate `asv run`s (two results directories under .asv/noise,
-sharing asv's environments), then reports every benchmark's run-to-run ratio, whether asv's
-significance test calls the difference real, and the smallest FACTOR at which `make compare`
-would flag nothing: a change is flagged when it is significant and beyond the factor, so a
-benchmark needs a factor of max(ratio, 1/ratio) when its difference is significant (or, for a
-track_ benchmark, which has no statistics, always), and none otherwise.
+Measures one commit as two sides, interleaved exactly as `make compare` measures BASE and HEAD
+(two results directories under .asv/noise), then reports, per benchmark: the run-to-run ratio with
+its confidence interval, whether the decision rule would flag it, the smallest FACTOR at which it
+is not flagged, and the minimum detectable effect the pair implies (dask_bench.verdict).
+A benchmark with too few samples is reported as blind, not as stable.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import shutil
 import statistics
 import sys
 from pathlib import Path
 
 import tabulate
 
-from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import CompareError, Side, compare, load_config, measure, resolve
+from . import verdict
+from .asv_config import MAIN_CONFIG, REPO_ROOT
+from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_rounds, compare, load_config,
+                      measure_interleaved, resolve, side_config)
+from .results import ResultsError
 
 NOISE_DIR = REPO_ROOT / ".asv" / "noise"
 
@@ -32,39 +33,48 @@ def family(benchmark: str) -> str:
 
 
 def needed_factor(row) -> float:
-    """The smallest factor at which this A/A pair is not flagged (1.0: never flagged)."""
-    if math.isnan(row.ratio) or row.ratio <= 0:
-        return 1.0
-    if row.verdict in ("regression", "improvement") or row.err_before is None:  # significant, or no stats
-        return max(row.ratio, 1 / row.ratio)
-    return 1.0
+    """The smallest factor at which this A/A pair is not flagged (1.0: not flagged at any factor;
+    nan: the pair cannot tell, too few samples or no statistics)."""
+    d = row.decision
+    if d.verdict in ("too few samples", "no statistics", "n/a", "not comparable") or math.isnan(d.ratio):
+        return math.nan
+    return max(d.ratio, 1 / d.ratio) if d.significant else 1.0
 
 
-def significance(row) -> str:
-    if row.err_before is None:
-        return "track: no statistics"
-    return "yes" if row.verdict in ("regression", "improvement") else "no"
+def _fmt(x: float, blind: str = "blind") -> str:
+    return blind if math.isnan(x) else f"{x:.3f}"
 
 
-def report(rows, rev: str) -> tuple[str, float]:
-    lines = [f"### A/A noise of distributed {rev}: two separate runs of the same commit\n"]
-    table = [[r.benchmark + ("" if r.counted else " (not counted)"),
-              f"{r.ratio:.3f}" if not math.isnan(r.ratio) else "n/a", significance(r), f"{needed_factor(r):.3f}"]
+def report(rows, rev: str, factor: float) -> tuple[str, float]:
+    lines = [f"### A/A noise of distributed {rev}: the same commit as two interleaved sides (factor {factor:g})\n"]
+    table = [[r.benchmark + ("" if r.counted else " (not counted)"), verdict.format_ratio(r.decision),
+              "" if math.isnan(r.decision.p) else f"{r.decision.p:.2g}", r.verdict,
+              _fmt(needed_factor(r)), _fmt(verdict.detectable_effect(r.decision, factor) * 100, "n/a")]
              for r in rows]
-    lines.append(tabulate.tabulate(table, headers=["Benchmark", "Run 2 / run 1", "Significant", "Factor needed"],
-                                   tablefmt="github"))
+    lines.append(tabulate.tabulate(table, headers=["Benchmark", "Ratio [95% CI]", "p", "Verdict", "Factor needed",
+                                                   "Detectable effect %"], tablefmt="github", disable_numparse=True))
     by_family: dict[str, list] = {}
     for r in rows:
         by_family.setdefault(family(r.benchmark), []).append(r)
-    fam = [[name, f"{statistics.median(abs(math.log(r.ratio)) for r in rs if r.ratio > 0) * 100:.1f}%",
-            f"{max(needed_factor(r) for r in rs if r.counted):.3f}" if any(r.counted for r in rs) else "not counted"]
-           for name, rs in sorted(by_family.items())]
-    lines.append("\nPer family: median run-to-run difference, and the factor its counted benchmarks need\n")
-    lines.append(tabulate.tabulate(fam, headers=["Family", "Median run-to-run change", "Factor needed"], tablefmt="github"))
-    floor = max((needed_factor(r) for r in rows if r.counted), default=1.0)
+    fam = []
+    for name, rs in sorted(by_family.items()):
+        ratios = [abs(math.log(r.ratio)) for r in rs if r.ratio == r.ratio and r.ratio > 0]
+        counted = [r for r in rs if r.counted]
+        mdes = [verdict.detectable_effect(r.decision, factor) for r in counted]
+        fam.append([name, f"{statistics.median(ratios) * 100:.1f}%" if ratios else "n/a",
+                    _fmt(max((needed_factor(r) for r in counted), default=math.nan)) if counted else "not counted",
+                    f"{max(mdes) * 100:.1f}%" if mdes and not any(map(math.isnan, mdes)) else
+                    ("not counted" if not counted else "blind")])
+    lines.append("\nPer family: median run-to-run change, the factor its counted benchmarks need, the largest "
+                 "minimum detectable effect\n")
+    lines.append(tabulate.tabulate(fam, headers=["Family", "Median change", "Factor needed", "Detectable effect"],
+                                   tablefmt="github", disable_numparse=True))
+    needed = [needed_factor(r) for r in rows if r.counted]
+    blind = [r.benchmark for r, n in zip([r for r in rows if r.counted], needed) if math.isnan(n)]
+    floor = max((n for n in needed if not math.isnan(n)), default=1.0)
     smallest = math.ceil(floor * 100) / 100
     lines.append(f"\nSmallest FACTOR at which `make compare` flags nothing: **{smallest:.2f}**"
-                 f" (baselines and the search's quality are never counted)\n")
+                 + (f"; blind (too few samples): {', '.join(blind)}" if blind else "") + "\n")
     return "\n".join(lines), smallest
 
 
@@ -73,29 +83,24 @@ def main(argv=None) -> int:
     parser.add_argument("rev")
     parser.add_argument("--bench", "-b", action="append", default=[])
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--machine")
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
     parser.add_argument("--workdir", type=Path, default=NOISE_DIR)
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "noise.md")
-    parser.add_argument("--no-run", action="store_true", help="analyse the two runs already in --workdir")
+    parser.add_argument("--no-run", action="store_true", help="analyse the two sides already in --workdir")
     args = parser.parse_args(argv)
     try:
-        conf = load_config(args.config)
-        commit = resolve(conf, args.rev)
-        sides = []
-        for run in (1, 2):
-            results = args.workdir / f"run-{run}"
-            config = derive(args.workdir / f"run-{run}.conf.json", args.config, results_dir=results)
-            if not args.no_run:
-                shutil.rmtree(results, ignore_errors=True)  # a fresh measurement each time, never reused
-                print(f"noise: run {run} of 2 of {args.rev}", flush=True)
-                measure(config, commit, args.bench)
-            sides.append(Side(str(results), commit))
-        rows = compare(load_config(config), sides[0], sides[1], factor=1.0 + 1e-9, machine=args.machine,
-                       only=args.bench or None)
-    except CompareError as exc:
+        check_rounds(args.rounds)
+        commit = resolve(load_config(args.config), args.rev)
+        sides = [Side(f"{args.rev} (run {i})", side_config(f"run-{i}", args.config, args.workdir), commit)
+                 for i in (1, 2)]
+        if not args.no_run:
+            measure_interleaved(sides, args.bench, args.rounds)
+        rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
+    except (CompareError, ResultsError) as exc:
         print(f"noise: error: {exc}", file=sys.stderr)
         return 2
-    text, _ = report(rows, args.rev)
+    text, _ = report(rows, args.rev, args.factor)
     print(text)
     args.markdown.write_text(text)
     print(f"(written to {args.markdown})")

@@ -68,7 +68,7 @@ def sdist_releases(index_url: str = DEFAULT_INDEX) -> dict[str, Release]:
     request = urllib.request.Request(f"{index_url.rstrip('/')}/{PROJECT}/",
                                      headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        with urllib.request.urlopen(request, timeout=20) as response:
             files = json.load(response)["files"]
     except (OSError, ValueError, KeyError) as exc:
         raise HistoryError(f"cannot list {PROJECT} releases from {index_url} ({exc}); check the network, "
@@ -241,7 +241,16 @@ def main(argv=None) -> int:
             return 0
         requested = args.releases.split() or None
         pinned = args.pin_file.read_text().split() if args.pin_file.exists() else []
-        releases = choose(sdist_releases(args.index_url), requested, args.latest, pinned)
+        try:
+            available = sdist_releases(args.index_url)
+        except HistoryError as exc:
+            # Offline once set up: a history that already holds what is asked for is used as it is.
+            have = history_tags(path) if _is_ours(path) else None
+            if have and all(v in have for v in (requested or pinned)):
+                print(f"{path}: {exc}; using the history already here ({' '.join(have)})", file=sys.stderr)
+                return 0
+            raise
+        releases = choose(available, requested, args.latest, pinned)
         versions = [r.version for r in releases]
         if path.exists() and not _is_ours(path):
             raise HistoryError(f"{path} exists and is not a release history made by this command (a mirror of "

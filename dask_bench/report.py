@@ -23,13 +23,20 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .results import (RESULTS_DIR, benchmark_info, format_params, format_value, paired_baseline,  # noqa: E402
-                      runs)
+from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
+                      paired_baseline, require_machine, runs)
+from .workloads import RESUBMIT_WINDOW  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-THROUGHPUT = "as_completed.Throughput.track_tasks_per_second"
-BASELINE_THROUGHPUT = "baselines.Throughput.track_tasks_per_second"
-SPEEDUP = "arrays.ComputePersist.track_persist_speedup"
+# Rates and ratios are derived from the time_ medians (the benchmarks time, the report divides).
+THROUGHPUT = "as_completed.Throughput.time_resubmit_window"
+BASELINE_THROUGHPUT = "baselines.Throughput.time_resubmit_window"
+SUM_FROM_DISK = "arrays.ComputePersist.time_sum_from_disk"
+SUM_PERSISTED = "arrays.ComputePersist.time_sum_persisted"
+
+
+def tasks_per_second(seconds: float) -> float:
+    return RESUBMIT_WINDOW / seconds if seconds and seconds == seconds else float("nan")
 LINK_MARKER = "<!-- dask-bench report link -->"
 
 
@@ -50,15 +57,15 @@ def plain_runs(results_dir: Path, machine: str | None):
     return sorted(newest.values(), key=lambda r: r.date)
 
 
-def plot_throughput(ordered, labels, out: Path) -> bool:
+def plot_throughput(ordered, labels, out: Path, machine: str) -> bool:
     task_ms = sorted({p[1] for r in ordered for (n, p) in r.values if n == THROUGHPUT}, key=float)
     if not task_ms:
         return False
     fig, axes = plt.subplots(1, len(task_ms), figsize=(5.5 * len(task_ms), 4.2), squeeze=False)
     for ax, ms in zip(axes[0], task_ms):
         for run in ordered:
-            points = sorted((int(p[0]), v) for (n, p), v in run.values.items() if n == THROUGHPUT and p[1] == ms
-                            and v == v)
+            points = sorted((int(p[0]), tasks_per_second(v)) for (n, p), v in run.values.items()
+                            if n == THROUGHPUT and p[1] == ms and v == v)
             if not points:
                 continue
             workers, rate = zip(*points)
@@ -68,9 +75,10 @@ def plot_throughput(ordered, labels, out: Path) -> bool:
         base = sorted((int(p[0]), v) for (n, p), v in next(
             (r for r in reversed(ordered) if any(n == BASELINE_THROUGHPUT for n, _ in r.values)), ordered[-1]
         ).values.items() if n == BASELINE_THROUGHPUT and p[1] == ms and v == v)
+        base = [(w, tasks_per_second(v)) for w, v in base]
         if base:
             ax.plot(*zip(*base), marker="s", color="grey", linestyle=":", label="ProcessPoolExecutor (newest)")
-        ax.set_title(f"as_completed resubmission, {ms} ms tasks")
+        ax.set_title(f"as_completed resubmission, {ms} ms tasks (machine {machine})")
         ax.set_xlabel("workers")
         ax.set_ylabel("tasks per second")
         ax.set_xticks(sorted({int(p[0]) for r in ordered for (n, p) in r.values if n == THROUGHPUT}))
@@ -84,9 +92,10 @@ def plot_throughput(ordered, labels, out: Path) -> bool:
     return True
 
 
-def plot_speedup(ordered, labels, out: Path) -> bool:
-    points = [(labels[r.commit], r.values.get((SPEEDUP, ()))) for r in ordered]
-    points = [(label, v) for label, v in points if v is not None and v == v]
+def plot_speedup(ordered, labels, out: Path, machine: str) -> bool:
+    points = [(labels[r.commit], r.values.get((SUM_FROM_DISK, ()), float("nan")) / r.values.get((SUM_PERSISTED, ()), float("nan")))
+              for r in ordered]
+    points = [(label, v) for label, v in points if v == v]
     if not points:
         return False
     fig, ax = plt.subplots(figsize=(max(4, 1.4 * len(points) + 2), 3.8))
@@ -95,7 +104,7 @@ def plot_speedup(ordered, labels, out: Path) -> bool:
     for i, (_, v) in enumerate(points):
         ax.annotate(f"{v:.2f}x", (i, v), ha="center", va="bottom")
     ax.set_ylabel("from-disk sum time / persisted sum time")
-    ax.set_title("persist speedup per release")
+    ax.set_title(f"persist speedup per release (machine {machine})")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
@@ -109,7 +118,7 @@ def baseline_pairs(run, info):
             yield name, params, value, paired[0], paired[1], info.get(name, {}).get("unit", "")
 
 
-def plot_baselines(pairs, out: Path) -> bool:
+def plot_baselines(pairs, out: Path, machine: str) -> bool:
     pairs = [p for p in pairs if p[5] == "seconds" and p[2] == p[2] and p[4] == p[4]]
     if not pairs:
         return False
@@ -120,7 +129,7 @@ def plot_baselines(pairs, out: Path) -> bool:
     ax.barh([i - 0.2 for i in y], [p[4] for p in pairs], height=0.4, label="baseline", color="grey")
     ax.set_yticks(list(y), labels, fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlabel("seconds (log scale, lower is better)")
+    ax.set_xlabel(f"seconds (log scale, lower is better), machine {machine}")
     ax.legend()
     ax.invert_yaxis()
     fig.tight_layout()
@@ -166,9 +175,10 @@ def link_from_asv_index(html_dir: Path) -> None:
 
 
 def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = None) -> Path:
+    machine = require_machine(results_dir, machine)
     ordered = plain_runs(results_dir, machine)
     if not ordered:
-        raise SystemExit(f"report: no results in {results_dir}; run: make bench")
+        raise ResultsError(f"no results of machine {machine} in {results_dir}; run: make bench")
     if not (html_dir / "index.html").exists():
         raise SystemExit(f"report: no asv report in {html_dir}; run: make publish")
     labels = {r.commit: release_label(repo, r.commit) for r in ordered}
@@ -179,11 +189,11 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
                     ordered[-1])
     pairs = list(baseline_pairs(compared, benchmark_info(results_dir)))
     images = []
-    if plot_throughput(ordered, labels, out / "throughput.png"):
+    if plot_throughput(ordered, labels, out / "throughput.png", machine):
         images.append(("throughput.png", "as_completed throughput against worker count (dashed: ideal linear scaling)"))
-    if plot_speedup(ordered, labels, out / "persist_speedup.png"):
+    if plot_speedup(ordered, labels, out / "persist_speedup.png", machine):
         images.append(("persist_speedup.png", "persist speedup per release"))
-    if plot_baselines(pairs, out / "baselines.png"):
+    if plot_baselines(pairs, out / "baselines.png", machine):
         images.append(("baselines.png", f"dask beside its baseline ({labels[compared.commit]})"))
     (out / "index.html").write_text(page(ordered, labels, pairs, images, compared))
     link_from_asv_index(html_dir)
@@ -197,7 +207,11 @@ def main(argv=None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT / ".asv" / "distributed")
     parser.add_argument("--machine")
     args = parser.parse_args(argv)
-    print(f"report: {build(args.results, args.html, args.repo, args.machine)}")
+    try:
+        print(f"report: {build(args.results, args.html, args.repo, args.machine)}")
+    except ResultsError as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,20 +1,38 @@
-"""Read asv's stored results (format version 2) for summaries, comparisons and reports.
+"""The one reader of asv's stored results, for compare, noise, ab, calibrate, report and summary.
 
-One file per (machine, commit, environment): results/<machine>/<hash[:8]>-<env name>.json. Its
-"results" map each benchmark to columns named by "result_columns"; "result" holds one value per
-parameter combination (the median for time_ benchmarks, the returned value for track_ ones).
+One file per (machine, commit, environment): results/<machine>/<hash[:8]>-<env name>.json, loaded
+with asv's own loader (dask_bench.asvapi). A Run holds, per benchmark and parameter combination,
+the median (time_) or value (track_), the raw samples when asv recorded them (`--record-samples`,
+which every command here passes), and the benchmark's version (its code identity).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import asvapi
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
+BASELINE_MODULE = "baselines"
+
+
+class ResultsError(Exception):
+    """No usable results where asked: the message names the fix."""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float                        # median of the samples, or a track_ value; nan: failed or skipped
+    samples: tuple[float, ...] | None   # every sample of a time_ benchmark, when recorded
+    version: str | None                 # the benchmark's code identity when it ran
+
+    @property
+    def ok(self) -> bool:
+        return not math.isnan(self.value)
 
 
 @dataclass
@@ -25,48 +43,74 @@ class Run:
     env_name: str
     date: int  # the commit's date, ms since the epoch
     env_vars: dict
-    values: dict = field(default_factory=dict)   # (benchmark, params) -> value or nan
-    stats: dict = field(default_factory=dict)    # (benchmark, params) -> {"q_25":…, "q_75":…, "samples": […]}
+    measurements: dict = field(default_factory=dict)  # (benchmark, params) -> Measurement
+
+    @property
+    def values(self) -> dict:
+        return {key: m.value for key, m in self.measurements.items()}
 
     @property
     def benchmarks(self) -> set[str]:
-        return {name for name, _ in self.values}
+        return {name for name, _ in self.measurements}
 
 
-def load_run(path: Path) -> Run:
-    data = json.loads(Path(path).read_text())
-    run = Run(Path(path), Path(path).parent.name, data["commit_hash"], data["env_name"], data.get("date") or 0,
-              data.get("env_vars") or {})
-    columns = data["result_columns"]
-    for name, row in data["results"].items():
-        entry = dict(zip(columns, row))
-        params = entry.get("params") or []
+def _run(result, machine: str, path: Path) -> Run:
+    run = Run(path, machine, result.commit_hash, result.env_name, result.date or 0, dict(result.env_vars or {}))
+    for name in result.get_all_result_keys():
+        params = result.get_result_params(name)
+        values = result.get_result_value(name, params)
+        samples = result.get_result_samples(name, params)
         combos = list(itertools.product(*params)) if params else [()]
-        results = entry.get("result")
-        if results is None:
-            results = [None] * len(combos)
         for i, combo in enumerate(combos):
-            value = results[i] if i < len(results) else None
-            run.values[(name, tuple(combo))] = math.nan if value is None else float(value)
-            run.stats[(name, tuple(combo))] = {
-                key: (entry.get(f"stats_{key}") or [None] * len(combos))[i] for key in ("q_25", "q_75")
-            } | {"samples": ((entry.get("samples") or [None] * len(combos))[i])}
+            value = values[i] if values and i < len(values) else None
+            sample = samples[i] if samples and i < len(samples) else None
+            run.measurements[(name, tuple(combo))] = Measurement(
+                math.nan if value is None else float(value),
+                tuple(float(s) for s in sample) if sample else None,
+                result.benchmark_version.get(name))
     return run
 
 
 def runs(results_dir: Path = RESULTS_DIR, machine: str | None = None) -> list[Run]:
+    """Every run of `machine` (default: this host's asv machine name) in `results_dir`."""
+    machine = machine or asvapi.host_machine()
     found = []
-    for path in sorted(Path(results_dir).glob("*/*.json")):
-        if path.name == "machine.json" or (machine and path.parent.name != machine):
-            continue
-        found.append(load_run(path))
+    try:
+        for path, result in asvapi.iter_machine_results(Path(results_dir), machine):
+            found.append(_run(result, machine, path))
+    except asvapi.AsvError as exc:
+        raise ResultsError(str(exc)) from None
     return found
 
 
+def runs_of(results_dir: Path, machine: str | None, commit: str, env_names=()) -> list[Run]:
+    """The runs of one commit (optionally only some environments)."""
+    chosen = [r for r in runs(results_dir, machine) if r.commit == commit
+              and (not env_names or r.env_name in env_names)]
+    return chosen
+
+
+def require_machine(results_dir: Path, machine: str | None) -> str:
+    """The machine to read (default: this host's); one that has no results is an error naming those that do."""
+    machine = machine or asvapi.host_machine()
+    if not (Path(results_dir) / machine / "machine.json").exists():
+        known = asvapi.machines(Path(results_dir))
+        raise ResultsError(f"no results of machine {machine!r} in {results_dir}"
+                           + (f"; it has {', '.join(known)}: set MACHINE=<name>" if known else "; run: make bench"))
+    return machine
+
+
 def benchmark_info(results_dir: Path = RESULTS_DIR) -> dict:
-    """benchmarks.json: for each benchmark its unit, type and parameter names."""
-    path = Path(results_dir) / "benchmarks.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    """benchmarks.json: for each benchmark its unit, type, parameter names and version."""
+    try:
+        return asvapi.benchmark_descriptions(Path(results_dir))
+    except asvapi.AsvError as exc:
+        raise ResultsError(str(exc)) from None
+
+
+def label(name: str, params: tuple) -> str:
+    """asv's own name for one parameter combination: name('processes', 1)."""
+    return f"{name}({', '.join(params)})" if params else name
 
 
 def format_params(params: tuple) -> str:
@@ -84,9 +128,6 @@ def format_value(value: float, unit: str) -> str:
     if unit == "bytes":
         return f"{value / 2**20:,.0f} MiB"
     return f"{value:,.4g} {unit}"
-
-
-BASELINE_MODULE = "baselines"
 
 
 def baseline_of(name: str, names) -> str | None:

@@ -9,7 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .results import RESULTS_DIR, benchmark_info, format_params, format_value, paired_baseline, runs
+from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value, paired_baseline,
+                      require_machine, runs)
 
 
 def rows(run, info):
@@ -24,6 +25,7 @@ def rows(run, info):
 
 def summarize(results_dir: Path, machine: str | None = None, commit: str | None = None,
               markdown: bool = False) -> str:
+    machine = require_machine(results_dir, machine)
     candidates = [r for r in runs(results_dir, machine)
                   if not r.env_vars and (not commit or r.commit.startswith(commit))]
     if not candidates:
@@ -53,7 +55,11 @@ def main(argv=None) -> int:
     parser.add_argument("--commit")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args(argv)
-    print(summarize(args.results, args.machine, args.commit, args.markdown))
+    try:
+        print(summarize(args.results, args.machine, args.commit, args.markdown))
+    except ResultsError as exc:
+        print(f"summary: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -124,3 +124,31 @@ def process_id():
 def stored_keys(dask_worker):
     """How many results this worker holds (client.run passes the worker as dask_worker)."""
     return len(dask_worker.data)
+
+
+@by_value
+def executed_count(dask_worker):
+    """How many tasks this worker has executed since it started (the worker's own count)."""
+    return dask_worker.state.executed_count
+
+
+@by_value
+def held_bytes(keys, dask_worker):
+    """The bytes of the results this worker holds among `keys`."""
+    return sum(int(getattr(dask_worker.data[key], "nbytes", 0)) for key in keys if key in dask_worker.data)
+
+
+@by_value
+def versions():
+    """This process's distributed and dask versions."""
+    import dask
+    import distributed
+
+    return {"distributed": distributed.__version__, "dask": dask.__version__}
+
+
+@by_value
+def scheduler_settings(dask_scheduler):
+    """What the running scheduler uses of the settings `make ab` varies (read from the scheduler itself)."""
+    return {"worker-saturation": dask_scheduler.WORKER_SATURATION,
+            "work-stealing": "stealing" in dask_scheduler.extensions}

@@ -32,6 +32,8 @@ from .tasks import (add, busy, dec, has_name, inc, peak_memory, ratio, reset_pea
 
 ARRAY_CHUNKS = 1_000_000  # the tutorial's chunks=(1000000,)
 IN_FLIGHT_PER_WORKER = 4  # as_completed throughput: tasks kept queued per worker
+RESUBMIT_WINDOW = 200     # as_completed throughput: tasks completed per timed sample
+MAP_TASKS = 1000          # map/gather: tasks per timed call
 
 
 # -- graphs ------------------------------------------------------------------------------------

@@ -21,10 +21,11 @@ import pytest
 from conftest import ASV, PY, REPO, asv, run, write_asv_config
 
 LATENCY = "futures.SubmitLatency.time_(submit_result|dependency_chain)"
-THROUGHPUT = "as_completed.Throughput.track_tasks_per_second"
+THROUGHPUT = "as_completed.Throughput.time_resubmit_window"
 SUBSET = f"{LATENCY}|{THROUGHPUT}"
 # 15 ms: a single submit round trip absorbs less than the client's 10 ms batched-send interval.
 SLEEP = "import time; time.sleep(0.015)  # injected by the test: a slower submission path\n"
+COMPARE = str(REPO / "compare")  # the CI command the README gives
 
 
 def git(repo: Path, *args, env=None) -> str:
@@ -53,12 +54,16 @@ def sleepy(asv_workspace, tmp_path_factory):
     config = write_asv_config(root / "asv.conf.json", repo=repo, env_dir=ws["env_dir"],
                               results_dir=root / "results", html_dir=root / "html")
     return {"root": root, "repo": repo, "config": config, "slow": git(repo, "rev-parse", "HEAD"),
-            "env": {"DASK_BENCH_DATA_DIR": str(ws["data"]), "DASK_BENCH_WORKERS": "4"}}
+            "env": {"DASK_BENCH_DATA_DIR": str(ws["data"]), "DASK_BENCH_WORKERS": "1",
+                    "ASV_CONFIG": str(config)}}
 
 
-def make_compare(sleepy, base, head, markdown: Path, factor="1.10"):
-    return run("make", "compare", f"BASE={base}", f"HEAD={head}", f"FACTOR={factor}", f"BENCH={SUBSET}",
-               f"ASV_CONFIG={sleepy['config']}", f"COMPARE_MD={markdown}", env=sleepy["env"], timeout=1800)
+def ci_compare(sleepy, base, head, *extra, name="compare"):
+    """The exact CI command: ./compare BASE HEAD [options]."""
+    markdown = sleepy["root"] / f"{name}.md"
+    proc = run(COMPARE, base, head, "--config", sleepy["config"], "--workdir", sleepy["root"] / "compare",
+               "--markdown", markdown, *extra, env=sleepy["env"], timeout=1800)
+    return proc, markdown
 
 
 def flagged(markdown: str) -> list[str]:
@@ -68,52 +73,61 @@ def flagged(markdown: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def slowdown(sleepy):
-    markdown = sleepy["root"] / "compare-slowdown.md"
-    proc = make_compare(sleepy, "2026.8.0", sleepy["slow"], markdown)
-    return proc, markdown
+    return ci_compare(sleepy, "2026.8.0", sleepy["slow"], "-b", SUBSET, name="compare-slowdown")
 
 
-def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(slowdown):
+def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(sleepy, slowdown):
     proc, markdown = slowdown
-    assert proc.returncode != 0, proc.stdout[-4000:]
-    assert "Error 1" in proc.stderr  # make reports the compare tool's exit status 1
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-2000:]
     text = markdown.read_text()
     names = flagged(text)
-    for name in ("futures.SubmitLatency.time_submit_result", "futures.SubmitLatency.time_dependency_chain"):
+    for name in ("futures.SubmitLatency.time_submit_result", "futures.SubmitLatency.time_dependency_chain",
+                 THROUGHPUT):
         assert any(n.startswith(name) for n in names), (name, names)
-    # fewer tasks per second is a regression too: the rate fell
-    assert any(n.startswith(THROUGHPUT) for n in names), names
-    assert "| Change" in text and "(higher is better)" in text
+    # every flagged row shows the ratio with its interval, above 1, and a p-value
+    for line in text.splitlines():
+        if line.startswith("| +"):
+            ratio, low, high = map(float, re.search(r"\| ([\d.]+) \[([\d.]+), ([\d.]+)\] \|", line).groups())
+            assert 1 < low <= ratio <= high, line
+    assert "| Change" in text and "machine " in text.splitlines()[0]
     assert text.strip() in proc.stdout  # the same table is printed
+    # measured interleaved: BASE, HEAD, then HEAD, BASE
+    rounds = re.findall(r"\[round (\d)/2\] (\S+)", proc.stdout)
+    assert [r for r, _ in rounds] == ["1", "1", "2", "2"], rounds
+    assert rounds[0][1] == rounds[3][1] == "2026.8.0" and rounds[1][1] == rounds[2][1] == sleepy["slow"]
 
 
 def test_the_reverse_change_improves_and_exits_zero(sleepy, slowdown):
-    markdown = sleepy["root"] / "compare-speedup.md"
-    proc = make_compare(sleepy, sleepy["slow"], "2026.8.0", markdown)
+    proc, markdown = ci_compare(sleepy, sleepy["slow"], "2026.8.0", "-b", SUBSET, "--no-run", name="reverse")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     text = markdown.read_text()
-    assert "**No regression**" in text
-    # the tasks-per-second rise is an improvement, where asv's own compare would call it worse
-    rows = [l for l in text.splitlines() if THROUGHPUT in l]
+    assert "**No regression.**" in text
+    rows = [l for l in text.splitlines() if "time_submit_result" in l]
     assert rows and all(l.startswith("| -") for l in rows), rows
-    asv_own = asv("compare", "--config", sleepy["config"], sleepy["slow"], "2026.8.0", "--factor", "1.10",
-                  env=sleepy["env"])
-    assert re.search(r"\|\s*\+\s*\|.*" + re.escape(THROUGHPUT), asv_own.stdout), "asv's compare marks it +"
 
 
-def test_a_commit_against_itself_exits_zero(sleepy, slowdown):
-    markdown = sleepy["root"] / "compare-same.md"
-    proc = make_compare(sleepy, "2026.8.0", "2026.8.0", markdown)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "**No regression**" in markdown.read_text()
+def test_a_commit_against_itself_is_measured_twice_and_exits_zero(sleepy, slowdown):
+    proc, markdown = ci_compare(sleepy, "2026.8.0", "2026.8.0", "-b", "futures.SubmitLatency.time_submit_result",
+                                name="same")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "**No regression.**" in markdown.read_text()
+    sides = [json.loads(p.read_text()) for side in ("base", "head")
+             for p in (sleepy["root"] / "compare" / side).glob("*/*.json") if p.name != "machine.json"]
+    assert len(sides) == 2, "two separate measurements, one per side"
+    started = [s["results"]["futures.SubmitLatency.time_submit_result"][3] for s in sides]
+    assert started[0] != started[1]
 
 
-def test_bad_revision_and_factor_give_clear_errors(sleepy):
-    proc = run(PY, "-m", "dask_bench.compare", "no-such-tag", "2026.8.0", "--config", sleepy["config"], "--no-run")
+def test_bad_input_exits_two_with_one_line(sleepy):
+    proc = run(COMPARE, "2026.8.0")
+    assert proc.returncode == 2 and "usage: ./compare BASE HEAD" in proc.stderr
+    proc = run(COMPARE, "no-such-tag", "2026.8.0", "--config", sleepy["config"], "--no-run", env=sleepy["env"])
     assert proc.returncode == 2 and "no revision 'no-such-tag'" in proc.stderr and "2026.8.0" in proc.stderr
-    proc = run(PY, "-m", "dask_bench.compare", "2026.8.0", "2026.8.0", "--config", sleepy["config"],
-               "--factor", "0.9", "--no-run")
+    proc = run(COMPARE, "2026.8.0", "2026.8.0", "--config", sleepy["config"], "--factor", "0.9", "--no-run",
+               env=sleepy["env"])
     assert proc.returncode == 2 and "FACTOR=0.9 must be above 1" in proc.stderr
+    for out in (proc.stdout, proc.stderr):
+        assert "Traceback" not in out
     started = time.monotonic()
     proc = run("make", "compare", "BASE=2026.8.0")
     assert proc.returncode != 0 and "usage: make compare BASE=<rev> HEAD=<rev>" in proc.stdout
@@ -122,37 +136,79 @@ def test_bad_revision_and_factor_give_clear_errors(sleepy):
     assert proc.returncode != 0 and "usage: make noise REV=<rev>" in proc.stdout
 
 
-def test_noise_measures_one_commit_twice_and_reports_the_factor(sleepy, slowdown):
+def test_noise_measures_one_commit_as_two_sides_and_reports_the_factor(sleepy, slowdown):
     workdir = sleepy["root"] / "noise"
-    proc = run("make", "noise", "REV=2026.8.0", "BENCH=futures.SubmitLatency.time_submit_result",
+    proc = run("make", "noise", "REV=2026.8.0", "BENCH=futures.SubmitLatency.time_submit_result", "ROUNDS=1",
                f"ASV_CONFIG={sleepy['config']}", f"NOISE_DIR={workdir}", env=sleepy["env"], timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    runs = [json.loads(p.read_text()) for p in sorted(workdir.glob("run-*/*/*.json")) if p.name != "machine.json"]
-    assert len(runs) == 2, "two separate results, one per run"
-    started = [r["results"]["futures.SubmitLatency.time_submit_result"][3] for r in runs]
-    assert started[0] != started[1]
+    runs = [p for p in workdir.glob("run-*/*/*.json") if p.name != "machine.json"]
+    assert len(runs) == 2, "two separate results, one per side"
     match = re.search(r"Smallest FACTOR at which `make compare` flags nothing: \*\*(\d+\.\d\d)\*\*", proc.stdout)
     assert match and float(match.group(1)) >= 1.0
     for param in ("'processes'", "'threads'"):
-        assert f"futures.SubmitLatency.time_submit_result({param})" in proc.stdout
-    assert "| futures.SubmitLatency" in proc.stdout  # the per-family table
+        row = next(l for l in proc.stdout.splitlines() if f"time_submit_result({param})" in l)
+        assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\]", row), row  # the ratio and its interval
+    assert "| futures.SubmitLatency" in proc.stdout and "Detectable effect" in proc.stdout
 
 
-def test_config_ab_keeps_both_variants_apart(sleepy, slowdown):
+def test_config_ab_reaches_the_scheduler_and_keeps_both_variants_apart(sleepy, slowdown):
+    events = sleepy["root"] / "ab-events.jsonl"
     proc = run("make", "ab", "REV=2026.8.0", "VARIANT=queuing", "BENCH=futures.SubmitLatency.time_submit_result",
-               f"ASV_CONFIG={sleepy['config']}", env=sleepy["env"], timeout=1800)
+               "ROUNDS=1", f"ASV_CONFIG={sleepy['config']}", env={**sleepy["env"], "DASK_BENCH_EVENTS": str(events)},
+               timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    saved = {p.name for p in (sleepy["root"] / "results").glob("*/*.json")}
     variable = "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"
+    saved = {p.name for p in (REPO / ".asv" / "ab" / "queuing").glob("*/*.json")}
     assert any(name.endswith(f"{variable}1.1.json") for name in saved), saved
     assert any(name.endswith(f"{variable}inf.json") for name in saved), saved
-    assert any(name.endswith("pandas.json") for name in saved), "the plain run is still there, untouched"
     assert f"{variable} 1.1 (A) -> inf (B)" in proc.stdout and "time_submit_result" in proc.stdout
+    # what the running schedulers used, read from the scheduler objects themselves
+    seen = {e["settings"]["worker-saturation"] for e in map(json.loads, events.read_text().splitlines())
+            if e["event"] == "start"}
+    assert seen == {1.1, float("inf")}, seen
+
+
+def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):
+    """A tiny calibration: one A/A pair, one injection (15 ms per submitted key in the client)."""
+    workdir = sleepy["root"] / "calibrate"
+    markdown = sleepy["root"] / "calibration.md"
+    proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--aa", "1", "--sites", "client", "--ms", "15",
+               "-b", "futures.SubmitLatency.time_submit_result", "--rounds", "1", "--config", sleepy["config"],
+               "--workdir", workdir, "--markdown", markdown, env=sleepy["env"], timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    result = json.loads(markdown.with_suffix(".json").read_text())
+    assert set(result["commits"]) == {"REV", "A/A 1", "client 15 ms"}
+    rows = {e["benchmark"]: e for e in result["matrix"]}
+    assert set(rows) == {"futures.SubmitLatency.time_submit_result('processes')",
+                         "futures.SubmitLatency.time_submit_result('threads')"}
+    for e in rows.values():
+        assert e["injections"]["client 15 ms"]["verdict"] == "regression"
+        assert e["injections"]["client 15 ms"]["ratio"] > 2  # ~4 ms round trips, 15 ms more
+        assert len(e["aa"]) == 1 and e["false_alarms"] in (0, 1)
+    assert "| Benchmark" in markdown.read_text() and "client 15 ms" in markdown.read_text()
+    # the injected commit really carries the sleep, the A/A commit changes nothing
+    repo = workdir / "distributed"
+    assert "injected by dask_bench.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
+    assert git(repo, "diff", result["commits"]["REV"], result["commits"]["A/A 1"]) == ""
+
+
+def test_calibrate_refuses_bad_input_at_once(sleepy):
+    for args, message in ((["--sites", "kernel"], "unknown site kernel"), (["--ms", "-1"], "positive milliseconds"),
+                          (["--aa", "0"], "at least 1 A/A pair")):
+        proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--config", sleepy["config"], *args, timeout=60)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.fixture(scope="module")
 def published(sleepy, slowdown):
-    """`asv publish` of this module's results (two commits), made self-contained, plus the report."""
+    """One quick asv run of both commits into this module's results (enough for every plot), then
+    `asv publish`, made self-contained."""
+    hashes = sleepy["root"] / "hashes.txt"
+    hashes.write_text(f"2026.8.0\n{sleepy['slow']}\n")
+    quick = asv("run", "--config", sleepy["config"], "--quick", "--record-samples", "-b",
+                "as_completed.Throughput|baselines|arrays.ComputePersist.time_sum|futures.SubmitLatency.time_submit_result",
+                f"HASHFILE:{hashes}", env={**sleepy["env"], "DASK_BENCH_WORKERS": "1,2"}, timeout=1200)
+    assert quick.returncode == 0, quick.stdout[-3000:]
     proc = asv("publish", "--config", sleepy["config"], env=sleepy["env"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     html = sleepy["root"] / "html"
@@ -169,11 +225,6 @@ def test_published_site_needs_no_other_host(published):
 
 
 def test_report_plots_scaling_speedup_and_baselines(published, sleepy, tmp_path):
-    # the plots need the throughput, speedup and baseline benchmarks: run them once on the newest release
-    quick = asv("run", "--config", sleepy["config"], "--quick", "-b", "as_completed.Throughput.track|"
-                "baselines|arrays.ComputePersist.track_persist_speedup|futures.SubmitLatency.time_submit_result",
-                "2026.8.0^!", env={**sleepy["env"], "DASK_BENCH_WORKERS": "1,2"}, timeout=1200)
-    assert quick.returncode == 0, quick.stdout[-3000:]
     proc = run(PY, "-m", "dask_bench.report", "--results", sleepy["root"] / "results", "--html", published,
                "--repo", sleepy["repo"])
     assert proc.returncode == 0, proc.stderr
@@ -181,7 +232,17 @@ def test_report_plots_scaling_speedup_and_baselines(published, sleepy, tmp_path)
     for image in ("throughput.png", "persist_speedup.png", "baselines.png"):
         assert (published / "report" / image).stat().st_size > 10_000 and f'src="{image}"' in page
     assert "2026.8.0" in page and "baselines.SubmitLatency.time_submit_result" in page
+    assert f"Machine {asv_machine_name()}" in page, "the report names its machine"
     assert 'href="report/index.html"' in (published / "index.html").read_text()
+    proc = run(PY, "-m", "dask_bench.report", "--results", sleepy["root"] / "results", "--html", published,
+               "--repo", sleepy["repo"], "--machine", "elsewhere")
+    assert proc.returncode == 2 and "no results of machine 'elsewhere'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def asv_machine_name() -> str:
+    from dask_bench.asvapi import host_machine
+
+    return host_machine()
 
 
 # -- the published site in a real browser -----------------------------------------------------

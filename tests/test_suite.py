@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,8 +97,8 @@ def test_one_cluster_per_process_however_many_samples(tiny_data, tmp_path, marke
     for line in events.read_text().splitlines():
         event = json.loads(line)
         by_pid.setdefault(event["pid"], []).append(event["event"])
-    # one process per benchmark and parameter: the error path, submit with processes, with threads
-    assert len(by_pid) == 3, by_pid
+    # one process per benchmark, parameter and round (2): the error path, submit with processes, with threads
+    assert len(by_pid) == 6, by_pid
     for pid, kinds in by_pid.items():
         assert kinds.count("start") == 1 and kinds.count("warm") == 1, kinds
         assert kinds.count("session") >= 10, f"{pid} ran only {kinds.count('session')} samples"
@@ -152,10 +154,10 @@ NO_SUITE = ("import sys; sys.modules.update(dask_bench=None, benchmarks=None, da
             "sys.argv = ['dask'] + sys.argv[1:]; from dask.cli import run_cli; run_cli()")
 
 
-@pytest.fixture
-def external_cluster(tmp_path):
+@contextlib.contextmanager
+def external(tmp_path, **env_extra):
     scheduler_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": ""}
+    env = {**os.environ, "PYTHONPATH": "", **env_extra}
     common = dict(cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs = [subprocess.Popen([PY, "-c", NO_SUITE, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)], **common)]
@@ -170,9 +172,10 @@ def external_cluster(tmp_path):
              "--local-directory", str(tmp_path / "workers")], **common))
         from distributed import Client
 
-        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
+        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:  # another version: a warning
             client.wait_for_workers(2, timeout=60)
-            yield json.loads(scheduler_file.read_text())["address"]
+        address = json.loads(scheduler_file.read_text())["address"]
+        yield address
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGINT)
@@ -181,6 +184,12 @@ def external_cluster(tmp_path):
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture
+def external_cluster(tmp_path):
+    with external(tmp_path) as address:
+        yield address
 
 
 def executed_per_worker(address: str) -> dict[str, int]:
@@ -216,8 +225,13 @@ def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny
     proc = asv("run", *same, "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",
                env={**env, "DASK_BENCH_EVENTS": str(events)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    kinds = [json.loads(line)["event"] for line in events.read_text().splitlines()]
-    assert kinds.count("warm") == 1 and kinds.count("session") >= 10, kinds
+    by_pid: dict[int, list[str]] = {}
+    for line in events.read_text().splitlines():
+        event = json.loads(line)
+        by_pid.setdefault(event["pid"], []).append(event["event"])
+    assert len(by_pid) == 2, "one process per round"
+    for kinds in by_pid.values():
+        assert kinds.count("warm") == 1 and kinds.count("session") >= 10, kinds
     assert_nothing_left(marker, tmp_path / "tmp")
 
 
@@ -305,3 +319,65 @@ def test_a_wrong_answer_fails_the_benchmark_instead_of_timing_it(tiny_data, tmp_
     assert proc.returncode == 2, out
     assert "AccountsBag: mean is" in out and "expected the manifest's mean amount" in out
     assert_nothing_left(marker, tmp_path / "tmp")
+
+
+def test_an_external_cluster_on_another_version_is_refused(tmp_path, tiny_data, marker, same):
+    """A scheduler and workers of distributed 2026.7.1 while the client (what asv built) runs another."""
+    import distributed
+
+    old = "2026.7.1" if distributed.__version__ != "2026.7.1" else "2026.6.0"
+    target = tmp_path / "old-distributed"
+    pip = run(PY, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, f"distributed=={old}",
+              f"dask=={old}", timeout=600)
+    assert pip.returncode == 0, pip.stderr
+    with external(tmp_path, PYTHONPATH=str(target)) as address:
+        env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_SCHEDULER=address, DASK_BENCH_WORKERS="1")
+        proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", "-b", "bags.AccountsBag", env=env)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out  # skipped, not failed
+    assert f"scheduler runs distributed {old}, dask {old}" in out, out[-3000:]
+    assert f"this benchmark measures distributed {distributed.__version__}" in out
+    assert "start the scheduler and workers with the Python of the asv environment" in out
+    assert_nothing_left(marker, tmp_path / "tmp")
+
+
+def test_a_changed_workload_makes_stored_results_not_comparable(tmp_path, tiny_data, asv_machine):
+    """asv hashes only a benchmark's own method; the suite's version covers workloads.py too."""
+    import distributed
+
+    from dask_bench.compare import Side, compare
+
+    copy = tmp_path / "suite"
+    for part in ("benchmarks", "dask_bench", "data_prep"):
+        shutil.copytree(REPO / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    commit = "0" * 39 + "1"  # results of the installed distributed, stored under a made-up commit
+    env = {"DASK_BENCH_DATA_DIR": str(tiny_data)}
+    sides = []
+    for name in ("before", "after"):
+        if name == "after":
+            workloads = copy / "dask_bench" / "workloads.py"
+            text = workloads.read_text()
+            anchor = '    return client.submit(inc, 1, pure=False).result()'
+            assert anchor in text
+            workloads.write_text(text.replace(anchor, "    _ = [i for i in range(10)]\n" + anchor))
+        config = write_asv_config(tmp_path / f"{name}.json", results_dir=tmp_path / name, benchmark_dir=copy / "benchmarks")
+        proc = asv("run", "--config", config, "--python=same", "--set-commit-hash", commit, "--quick", "--record-samples",
+                   "-b", "futures.SubmitLatency.time_submit_result", env=env)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        sides.append(Side(name, config, commit))
+    rows = compare(sides[0], sides[1], 1.05)
+    assert rows and all(r.verdict == "not comparable" for r in rows), [(r.benchmark, r.verdict) for r in rows]
+    assert distributed.__version__  # the same distributed on both sides: only the workload changed
+
+
+def test_publish_and_report_work_on_a_fresh_clone_without_asv_dir(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    assert not (clone / ".asv").exists()
+    venv = f"VENV={REPO / '.venv'}"  # the installed suite; everything else comes from the clone
+    proc = run("make", "-C", clone, "report", venv, "MACHINE=vm", timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr
+    assert (clone / "html" / "index.html").exists()
+    page = (clone / "html" / "report" / "index.html").read_text()
+    assert "Machine vm" in page and "2026.8.0" in page

@@ -1,0 +1,249 @@
+"""`make calibrate REV=<rev>`: how far the verdict can be trusted, measured.
+
+    python -m dask_bench.calibrate REV [--aa 3] [--sites client,scheduler,worker] [--ms 0.1,1]
+                                       [--bench REGEX] [--rounds 2] [--factor 1.05]
+
+On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes:
+- `--aa` commits that change nothing (empty commits: same code, new hash), and
+- one commit per injected slowdown: a sleep of MS milliseconds in distributed's own code, at
+  client: Client._graph_to_futures, per submitted key (the client's submission path);
+  scheduler: SchedulerState._add_to_processing, per task (the scheduler's task transitions);
+  worker: _run_task_simple, per task (the worker's task execution).
+Every commit is measured as `make compare` measures a side (interleaved rounds, samples appended),
+then each is compared with REV by the same decision rule. The detection matrix (calibration.md
+and calibration.json) gives per counted benchmark: the A/A false alarms, the minimum detectable
+effect implied by the A/A pairs (dask_bench.verdict.detectable_effect, the worst pair), and the
+ratio and verdict for every injection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import tabulate
+
+from . import verdict
+from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
+from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_factor, check_rounds, compare,
+                      load_config, measure_interleaved, resolve)
+from .results import ResultsError
+
+WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
+# Every benchmark a verdict counts (the baselines do not run distributed: not calibrated).
+COUNTED = r"^(?!baselines\.)"
+IDENTITY = {"GIT_AUTHOR_NAME": "dask-bench calibrate", "GIT_AUTHOR_EMAIL": "calibrate@localhost",
+            "GIT_COMMITTER_NAME": "dask-bench calibrate", "GIT_COMMITTER_EMAIL": "calibrate@localhost",
+            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+# Goals (issue: verdicts you can trust): minimum detectable effect per family, as a fraction.
+GOALS = {"futures.SubmitLatency.time_submit_result": 0.05, "futures.SubmitLatency.time_map_gather": 0.05}
+DEFAULT_GOAL = 0.10
+
+
+@dataclass(frozen=True)
+class Site:
+    path: str        # file in distributed's repository
+    function: str    # the function whose body starts with the sleep
+    statement: str   # {seconds} is the delay per task
+    what: str
+
+
+SITES = {
+    "client": Site("distributed/client.py", "_graph_to_futures",
+                   "__import__('time').sleep({seconds} * max(1, len(keys) if hasattr(keys, '__len__') else 1))",
+                   "the client's submission path (Client._graph_to_futures), per submitted key"),
+    "scheduler": Site("distributed/scheduler.py", "_add_to_processing", "__import__('time').sleep({seconds})",
+                      "the scheduler's task transitions (SchedulerState._add_to_processing), per task"),
+    "worker": Site("distributed/worker.py", "_run_task_simple", "__import__('time').sleep({seconds})",
+                   "the worker's task execution (_run_task_simple), per task"),
+}
+
+
+class CalibrationError(Exception):
+    pass
+
+
+def inject(source: str, function: str, statement: str) -> str:
+    """`source` with `statement` as the first line of `function`'s body (before its docstring)."""
+    match = re.search(rf"^(?P<indent>[ \t]*)(?:async )?def {re.escape(function)}\(", source, re.M)
+    if match is None:
+        raise CalibrationError(f"no function {function} to inject into; this revision is not supported")
+    depth, i = 0, match.end() - 1
+    while True:  # find the colon that ends the signature (parentheses balanced)
+        ch = source[i]
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == ":" and depth == 0:
+            break
+        i += 1
+    end_of_line = source.index("\n", i) + 1
+    body_indent = match.group("indent") + "    "
+    return source[:end_of_line] + f"{body_indent}{statement}  # injected by dask_bench.calibrate\n" + source[end_of_line:]
+
+
+def git(repo: Path, *args) -> str:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
+                          env={**os.environ, **IDENTITY})
+    if proc.returncode != 0:
+        raise CalibrationError(f"git {' '.join(args)}: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str, float]], workdir: Path) -> dict:
+    """A repository with REV's commit on branch main plus the A/A and injected commits; returns
+    {side name: commit}."""
+    repo = workdir / "distributed"
+    shutil.rmtree(repo, ignore_errors=True)
+    subprocess.run(["git", "clone", "-q", "--no-checkout", source_repo, str(repo)], check=True,
+                   env={**os.environ, **IDENTITY})
+    base = git(repo, "rev-parse", f"{rev}^{{commit}}")
+    git(repo, "checkout", "-q", "-B", "main", base)
+    commits = {"REV": base}
+    for k in range(1, aa + 1):
+        git(repo, "checkout", "-q", "--detach", base)
+        git(repo, "commit", "-q", "--allow-empty", "-m", f"A/A {k}: no change")
+        commits[f"A/A {k}"] = git(repo, "rev-parse", "HEAD")
+    for site_name, ms in injections:
+        site = SITES[site_name]
+        git(repo, "checkout", "-q", "--detach", base)
+        path = repo / site.path
+        path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=ms / 1000)))
+        git(repo, "commit", "-q", "-am", f"Inject {ms:g} ms in {site.what}")
+        commits[f"{site_name} {ms:g} ms"] = git(repo, "rev-parse", "HEAD")
+    git(repo, "checkout", "-q", "main")
+    for name, commit in commits.items():  # asv measures commits reachable from branch main or by tag
+        if name != "REV":
+            git(repo, "tag", "-f", "calibrate-" + re.sub(r"[^A-Za-z0-9.]+", "-", name), commit)
+    return commits
+
+
+def goal_of(benchmark: str) -> float:
+    name = benchmark.split("(")[0]
+    return GOALS.get(name, DEFAULT_GOAL)
+
+
+def matrix(rows_by_side: dict, factor: float) -> list[dict]:
+    """One entry per counted benchmark: false alarms, detectable effect, injection outcomes."""
+    names = sorted({r.benchmark for rows in rows_by_side.values() for r in rows if r.counted})
+    table = []
+    for name in names:
+        entry = {"benchmark": name, "aa": [], "injections": {}}
+        for side, rows in rows_by_side.items():
+            row = next((r for r in rows if r.benchmark == name), None)
+            if row is None:
+                continue
+            cell = {"verdict": row.verdict, "ratio": row.decision.ratio, "low": row.decision.low,
+                    "high": row.decision.high, "p": row.decision.p}
+            if side.startswith("A/A"):
+                cell["detectable_effect"] = verdict.detectable_effect(row.decision, factor)
+                entry["aa"].append(cell)
+            else:
+                entry["injections"][side] = cell
+        alarms = sum(c["verdict"] in ("regression", "improvement", "failing") for c in entry["aa"])
+        effects = [c["detectable_effect"] for c in entry["aa"]]
+        entry["false_alarms"] = alarms
+        entry["detectable_effect"] = max(effects) if effects and not any(map(math.isnan, effects)) else math.nan
+        entry["goal"] = goal_of(name)
+        table.append(entry)
+    return table
+
+
+def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str) -> str:
+    injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
+    rows = []
+    for e in table:
+        cells = []
+        for side in injections:
+            c = e["injections"].get(side)
+            cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] == 'regression' else 'no'} "
+                         f"{c['ratio']:.3g}" if c['ratio'] == c['ratio'] else c["verdict"])
+        mde = e["detectable_effect"]
+        rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}",
+                     "blind" if math.isnan(mde) else f"{mde * 100:.1f}%",
+                     ("yes" if mde <= e["goal"] + 1e-9 else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
+    alarms = sum(e["false_alarms"] for e in table)
+    head = (f"### Detection matrix of distributed {rev} (factor {factor:g}, machine {machine})\n\n"
+            f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
+            f"each measured and compared as `make compare` does. Counted A/A false alarms: **{alarms}**. "
+            "A cell shows whether the injection was flagged as a regression and the ratio of medians "
+            "(above 1: slower). Detectable effect: the minimum detectable effect at 95% confidence implied by "
+            "the worst A/A pair.\n\n")
+    headers = ["Benchmark", "A/A false alarms", "Detectable effect", "Goal met", *injections]
+    return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
+    chosen = [s.strip() for s in sites.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SITES]
+    if unknown or not chosen:
+        raise CalibrationError(f"unknown site {', '.join(unknown) or '(none)'}: choose from {', '.join(SITES)}")
+    try:
+        magnitudes = [float(m) for m in ms.split(",") if m.strip()]
+    except ValueError:
+        raise CalibrationError(f"MS={ms!r}: give milliseconds per task, e.g. 0.1,1") from None
+    if not magnitudes or any(not m > 0 for m in magnitudes):
+        raise CalibrationError(f"MS={ms!r}: give positive milliseconds per task, e.g. 0.1,1")
+    return [(s, m) for s in chosen for m in magnitudes]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.calibrate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("rev")
+    parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
+    parser.add_argument("--sites", default=",".join(SITES))
+    parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
+    parser.add_argument("--bench", "-b", action="append", default=[])
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "calibration.md")
+    parser.add_argument("--no-run", action="store_true", help="analyse what the last calibration measured")
+    args = parser.parse_args(argv)
+    try:
+        check_factor(args.factor)
+        check_rounds(args.rounds)
+        if args.aa < 1:
+            raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
+        injections = parse_injections(args.sites, args.ms)
+        conf = load_config(args.config)
+        resolve(conf, args.rev)
+        config = args.workdir / "calibrate.conf.json"
+        if args.no_run:
+            commits = json.loads((args.workdir / "commits.json").read_text())
+        else:
+            commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
+            (args.workdir / "commits.json").write_text(json.dumps(commits, indent=1))
+            derive(config, args.config, repo=args.workdir / "distributed", results_dir=args.workdir / "results")
+        sides = {name: Side(name, config, commit) for name, commit in commits.items()}
+        bench = args.bench or [COUNTED]
+        if not args.no_run:
+            measure_interleaved(list(sides.values()), bench, args.rounds)
+        rows = {name: compare(sides["REV"], side, args.factor, only=bench)
+                for name, side in sides.items() if name != "REV"}
+    except (CalibrationError, CompareError, ResultsError, OSError) as exc:
+        print(f"calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    from . import asvapi
+
+    table = matrix(rows, args.factor)
+    text = render(table, args.rev, args.factor, args.aa, list(commits), asvapi.host_machine())
+    print(text)
+    args.markdown.write_text(text)
+    args.markdown.with_suffix(".json").write_text(json.dumps(
+        {"rev": args.rev, "factor": args.factor, "rounds": args.rounds, "machine": asvapi.host_machine(),
+         "commits": commits, "matrix": table}, indent=1, default=str) + "\n")
+    print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

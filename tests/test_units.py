@@ -1,0 +1,174 @@
+"""Unit tests: the decision rule on synthetic samples whose answer is known, fresh_keys, the results
+reader, the benchmarks' identity, and the calibration's code injection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dask
+import dask.array as da
+import dask.bag as db
+import numpy as np
+import pytest
+
+from conftest import REPO
+from dask_bench import verdict, workloads
+from dask_bench.calibrate import SITES, inject
+from dask_bench.results import ResultsError, runs, runs_of
+
+RNG = np.random.default_rng(42)
+
+
+def timings(median: float, n: int = 40, spread: float = 0.05) -> list[float]:
+    """Right-skewed samples (lognormal) around `median`, like timing data."""
+    return list(median * RNG.lognormal(0, spread, n))
+
+
+# -- the decision rule -------------------------------------------------------------------------
+
+def test_a_slower_time_is_a_regression_with_its_interval():
+    d = verdict.decide(timings(10e-3), timings(11.5e-3), factor=1.05)
+    assert d.verdict == "regression"
+    assert 1.05 < d.low <= d.ratio <= d.high < 1.3 and d.p < verdict.ALPHA
+    assert verdict.format_ratio(d).startswith(f"{d.ratio:.3g} [")
+
+
+def test_a_faster_time_is_an_improvement():
+    assert verdict.decide(timings(10e-3), timings(8e-3), factor=1.05).verdict == "improvement"
+
+
+def test_for_a_rate_a_fall_is_the_regression():
+    """tasks/s: higher is better, so fewer tasks per second is worse (ratio above 1)."""
+    d = verdict.decide(timings(500), timings(400), factor=1.05, higher_is_better=True)
+    assert d.verdict == "regression" and d.ratio == pytest.approx(1.25, rel=0.05)
+    assert verdict.decide(timings(400), timings(500), 1.05, higher_is_better=True).verdict == "improvement"
+
+
+def test_the_same_distribution_is_not_flagged():
+    same = [verdict.decide(timings(10e-3), timings(10e-3), factor=1.05).verdict for _ in range(20)]
+    assert all(v in ("same", "insignificant") for v in same), same
+
+
+def test_a_significant_change_below_the_factor_is_not_counted():
+    """Minimum effect size: 2% slower with tight samples is significant, but below a 1.05 factor."""
+    d = verdict.decide(timings(10e-3, 200, 0.005), timings(10.2e-3, 200, 0.005), factor=1.05)
+    assert d.significant and d.verdict == "same"
+    assert verdict.decide(timings(10e-3, 200, 0.005), timings(10.2e-3, 200, 0.005), factor=1.01).verdict \
+        == "regression"
+
+
+def test_a_large_but_noisy_change_is_insignificant():
+    d = verdict.decide(timings(10e-3, 6, 0.6), timings(12e-3, 6, 0.6), factor=1.05)
+    assert d.verdict == "insignificant" and not d.significant
+
+
+def test_too_few_samples_and_no_samples_are_said_not_judged():
+    assert verdict.decide([1.0, 1.1], [2.0, 2.1], 1.05).verdict == "too few samples"
+    assert verdict.decide(None, [1.0] * 10, 1.05).verdict == "no statistics"
+
+
+def test_detectable_effect_grows_with_noise_and_never_falls_below_the_factor():
+    tight = verdict.decide(timings(1.0, 60, 0.01), timings(1.0, 60, 0.01), 1.05)
+    loose = verdict.decide(timings(1.0, 60, 0.3), timings(1.0, 60, 0.3), 1.05)
+    assert verdict.detectable_effect(tight, 1.05) == pytest.approx(0.05)
+    assert verdict.detectable_effect(loose, 1.05) > 0.1
+
+
+# -- fresh_keys --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda: da.arange(1000, chunks=100).sum(),
+    lambda: db.from_sequence(range(100), npartitions=4).map(lambda x: x * 2).filter(lambda x: x % 3).sum(),
+    lambda: dask.delayed(sum)([dask.delayed(abs)(-i) for i in range(5)]),
+], ids=["array", "bag", "delayed"])
+def test_fresh_keys_renames_every_key_and_keeps_the_result(make):
+    collection = make()
+    fresh = workloads.fresh_keys(collection)
+    (optimized,) = dask.optimize(collection)
+    old, new = set(dict(optimized.__dask_graph__())), set(dict(fresh.__dask_graph__()))
+    assert len(new) == len(old) and not (old & new), "every key is renamed"
+    assert fresh.compute(scheduler="sync", optimize_graph=False) == collection.compute(scheduler="sync")
+    assert workloads.fresh_keys(collection).__dask_keys__() != fresh.__dask_keys__(), "new keys every call"
+
+
+def test_fresh_keys_keeps_what_it_is_told_to_keep():
+    base = da.arange(100, chunks=10)
+    kept = workloads.keys_of(base)
+    fresh = workloads.fresh_keys(base.sum(), keep=kept)
+    assert kept <= set(dict(fresh.__dask_graph__()))
+
+
+# -- the results reader ------------------------------------------------------------------------
+
+COMMITTED = REPO / "results"
+
+
+def committed_machine() -> str:
+    return next(p.parent.name for p in COMMITTED.glob("*/machine.json"))
+
+
+def test_the_reader_gives_samples_versions_and_medians_of_committed_results():
+    machine = committed_machine()
+    found = runs(COMMITTED, machine)
+    assert found and all(r.machine == machine for r in found)
+    measured = [m for r in found for m in r.measurements.values() if m.samples]
+    assert measured, "committed results carry samples (--record-samples)"
+    for m in measured:
+        assert m.value == pytest.approx(float(np.median(m.samples)), rel=1e-6) and m.version
+
+
+def test_a_corrupt_result_file_is_one_clear_error(tmp_path):
+    machine = committed_machine()
+    copy = tmp_path / "results"
+    shutil.copytree(COMMITTED, copy)
+    victim = next(p for p in (copy / machine).glob("*.json") if p.name != "machine.json")
+    victim.write_text(victim.read_text()[:100])
+    with pytest.raises(ResultsError, match=f"{victim.name} is not a readable asv result.*git checkout"):
+        runs(copy, machine)
+
+
+def test_an_unknown_machine_names_the_ones_there():
+    from dask_bench.results import require_machine
+
+    with pytest.raises(ResultsError, match=f"set MACHINE=<name>") as info:
+        require_machine(COMMITTED, "no-such-machine")
+    assert committed_machine() in str(info.value)
+    assert runs_of(COMMITTED, committed_machine(), "0" * 40) == []
+
+
+# -- identity: what the version of a benchmark covers --------------------------------------------
+
+def test_a_benchmarks_version_covers_shared_code_and_the_data_preset(tmp_path, monkeypatch):
+    import benchmarks.common as common
+
+    before = common._shared_identity()
+    assert common._normalized("x = 1  # comment\n") == common._normalized("x = 1\n"), "comments do not count"
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"datasets": {"random": {"preset": "tiny", "seed": 1}}}))
+    monkeypatch.setenv("DASK_BENCH_DATA_DIR", str(tmp_path))
+    assert common._shared_identity() != before, "another data preset is another version"
+    manifest.write_text(json.dumps({"datasets": {"random": {"preset": "tiny", "seed": 2}}}))
+    assert common._shared_identity() != before
+
+
+# -- the calibration's injections --------------------------------------------------------------
+
+def test_each_injection_site_exists_in_the_installed_distributed():
+    import distributed
+
+    root = Path(distributed.__file__).parent.parent
+    for site in SITES.values():
+        source = (root / site.path).read_text()
+        injected = inject(source, site.function, site.statement.format(seconds=0.001))
+        assert injected.count("injected by dask_bench.calibrate") == 1
+        compile(injected, site.path, "exec")  # still valid Python
+
+
+def test_injection_goes_after_a_multiline_signature():
+    source = "class A:\n    def f(\n        self, x: int = (1),\n    ) -> int:\n        '''doc'''\n        return x\n"
+    namespace = {}
+    exec(inject(source, "f", "self.hit = True"), namespace)
+    a = namespace["A"]()
+    assert a.f(3) == 3 and a.hit

@@ -119,9 +119,6 @@ def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str
         git(repo, "commit", "-q", "-am", f"Inject {ms:g} ms in {site.what}")
         commits[f"{site_name} {ms:g} ms"] = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "main")
-    for name, commit in commits.items():  # asv measures commits reachable from branch main or by tag
-        if name != "REV":
-            git(repo, "tag", "-f", "calibrate-" + re.sub(r"[^A-Za-z0-9.]+", "-", name), commit)
     return commits
 
 

@@ -32,12 +32,13 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench compare compare-ready noise ab calibrate \
+.PHONY: help install data distributed-repo machine check bench load compare compare-ready noise ab calibrate \
         publish preview report browser test clean compare-args rev-arg
 
 help:
 	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
+	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.05] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
@@ -66,13 +67,18 @@ machine: install
 
 # DASK_BENCH_* settings and the data, checked before asv runs (one-line errors that name the fix).
 check: install
-	$(PY) -m dask_bench.settings
+	$(PY) -m dask_bench.preflight --config $(ASV_CONFIG)
 
 bench: install data distributed-repo machine check
-	$(ASV) run --show-stderr --record-samples main^!
+	$(PY) -m dask_bench.asv_run --results results --selection default -- run --show-stderr --record-samples main^!
 	$(MAKE) --no-print-directory report
 	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
+
+# The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
+load: install data distributed-repo machine check
+	$(PY) -m dask_bench.asv_run --results results --selection load -- run --show-stderr --record-samples main^!
+	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
 compare-args:

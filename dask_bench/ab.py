@@ -86,4 +86,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .compare import guarded_main
+
+    sys.exit(guarded_main(main=main, prog="ab"))

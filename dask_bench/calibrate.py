@@ -38,8 +38,9 @@ from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
-# Every benchmark a verdict counts (the baselines do not run distributed: not calibrated).
-COUNTED = r"^(?!baselines\.)"
+# Every benchmark a verdict counts (not the baselines, which do not run distributed, nor the load
+# benchmarks, which `make load` runs).
+COUNTED = r"^(?!baselines\.|futures\.LargeMap\.|as_completed\.LargeResubmit\.)"
 IDENTITY = {"GIT_AUTHOR_NAME": "dask-bench calibrate", "GIT_AUTHOR_EMAIL": "calibrate@localhost",
             "GIT_COMMITTER_NAME": "dask-bench calibrate", "GIT_COMMITTER_EMAIL": "calibrate@localhost",
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -243,4 +244,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from .compare import guarded_main
+
+    sys.exit(guarded_main(main=main, prog="calibrate"))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import tabulate
 
-from . import asvapi, verdict
+from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
 from .results import Measurement, ResultsError, benchmark_info, label, require_machine, runs_of
 
@@ -106,14 +106,15 @@ def resolve(conf, rev: str) -> str:
 
 
 def asv_run(config: Path, commit: str, bench: list[str], append: bool, extra: list[str] = ()) -> None:
-    """One round of every (selected) benchmark of one commit, samples recorded (and appended)."""
-    cmd = [sys.executable, "-m", "asv", "run", "--config", str(config), "--record-samples", "-a", "rounds=1",
-           *(["--append-samples"] if append else []), *extra, f"{commit}^!"]
-    for regex in bench:
-        cmd += ["-b", regex]
-    proc = subprocess.run(cmd)
-    if proc.returncode not in (0, 2):  # 2: some benchmark failed, which the verdict reports
-        raise CompareError(f"asv run of {commit[:8]} failed (exit {proc.returncode})")
+    """One round of every (selected) benchmark of one commit, samples recorded (and appended);
+    Ctrl-C or SIGTERM stops it cleanly (asv_run.Stopped)."""
+    args = ["run", "--config", str(config), "--record-samples", "-a", "rounds=1",
+            *(["--append-samples"] if append else []), *extra, f"{commit}^!"]
+    for regex in bench or [asv_runner.DEFAULT]:
+        args += ["-b", regex]
+    code = asv_runner.run(args, Path(asvapi.config(config).results_dir))
+    if code not in (0, 2):  # 2: some benchmark failed, which the verdict reports
+        raise CompareError(f"asv run of {commit[:8]} failed (exit {code})")
 
 
 def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=print) -> None:
@@ -290,12 +291,17 @@ def main(argv=None) -> int:
     return 1 if any(r.flags_regression for r in rows) else 0
 
 
-def guarded_main(argv=None) -> int:
-    """main(), with any unexpected failure reported as an error (2), never as a regression (1)."""
+def guarded_main(argv=None, main=main, prog="compare") -> int:
+    """main(), stopped cleanly by Ctrl-C or SIGTERM, with any unexpected failure reported as an
+    error (2), never as a regression (1)."""
     try:
-        return main(argv)
+        with asv_runner.signals_stop():
+            return main(argv)
+    except asv_runner.Stopped as stop:
+        print(f"{prog}: stopped ({stop})", file=sys.stderr)
+        return 128 + stop.signum
     except Exception as exc:  # noqa: BLE001: the exit status must stay 0, 1 or 2
-        print(f"compare: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        print(f"{prog}: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 2
 
 

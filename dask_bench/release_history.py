@@ -55,6 +55,7 @@ class Release:
     url: str
     sha256: str
     upload_time: str  # ISO 8601, UTC
+    yanked: bool = False
 
     @property
     def key(self) -> Version:
@@ -77,7 +78,7 @@ def sdist_releases(index_url: str = DEFAULT_INDEX) -> dict[str, Release]:
     prefix = f"{PROJECT}-"
     for f in files:
         name = f["filename"]
-        if not (name.startswith(prefix) and name.endswith(".tar.gz")) or f.get("yanked"):
+        if not (name.startswith(prefix) and name.endswith(".tar.gz")):
             continue
         version = name[len(prefix):-len(".tar.gz")]
         try:
@@ -86,22 +87,31 @@ def sdist_releases(index_url: str = DEFAULT_INDEX) -> dict[str, Release]:
             continue
         if parsed.is_prerelease or parsed.is_devrelease or "upload-time" not in f:
             continue
-        releases[version] = Release(version, f["url"], f["hashes"]["sha256"], f["upload-time"])
+        releases[version] = Release(version, f["url"], f["hashes"]["sha256"], f["upload-time"],
+                                    bool(f.get("yanked")))
     return releases
 
 
 def choose(available: dict[str, Release], requested: list[str] | None, latest: int,
            pinned: list[str]) -> list[Release]:
+    """The releases of the history, in history order.
+
+    Stored results refer to commit hashes, and a commit's hash covers its parents: the history may
+    only grow at its end. So the pinned releases come first, in their recorded order, even if one
+    was yanked since; new releases follow in version order, even a backport published after a newer
+    release (2026.7.2 after 2026.8.0 goes after 2026.8.0). Yanked releases are never added anew.
+    """
     if requested:
         missing = [v for v in requested if v not in available]
         if missing:
             newest = sorted(available, key=Version)[-5:]
             raise HistoryError(f"no sdist of {PROJECT} {', '.join(missing)} on the index; "
                                f"set DISTRIBUTED_RELEASES to released versions, e.g. \"{' '.join(newest[-2:])}\"")
-        chosen = set(requested)
-    else:
-        chosen = set(sorted(available, key=Version)[-latest:]) | {v for v in pinned if v in available}
-    return sorted((available[v] for v in chosen), key=lambda r: r.key)
+        return sorted((available[v] for v in set(requested)), key=lambda r: r.key)
+    kept = [available[v] for v in pinned if v in available]
+    listed = sorted((v for v, r in available.items() if not r.yanked), key=Version)
+    new = [available[v] for v in listed[-latest:] if v not in pinned]
+    return kept + sorted(new, key=lambda r: r.key)
 
 
 def download(release: Release, cache_dir: Path) -> Path:
@@ -129,9 +139,14 @@ def _sha256(path: Path) -> str:
 
 # -- git ---------------------------------------------------------------------------------------
 
+# Whatever the user's git configuration says (signing, hooks, templates, identity, line endings),
+# the history's commits must come out the same: no global or system configuration is read.
+HERMETIC = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+
+
 def git(*args, cwd: Path | None = None, env: dict | None = None) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **HERMETIC, **(env or {})})
     if proc.returncode != 0:
         raise HistoryError(f"git {' '.join(args)} failed: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout.strip()
@@ -160,7 +175,7 @@ def build_history(path: Path, releases: list[Release], cache_dir: Path, log=prin
     parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".history-", dir=parent))
     try:
-        git("init", "-q", "-b", "main", cwd=work)
+        git("init", "-q", "--template=", "-b", "main", cwd=work)
         git("config", f"dask-bench.{MARKER}", "true", cwd=work)
         for release in releases:
             sdist = download(release, cache_dir)
@@ -215,6 +230,12 @@ def mirror(path: Path, url: str, log=print) -> None:
         git("rev-parse", "--verify", "main", cwd=path)
     except HistoryError:
         raise HistoryError(f"{url} has no branch main; asv.conf.json measures branch main") from None
+    try:
+        git("cat-file", "-e", "main:distributed/scheduler.py", cwd=path)
+    except HistoryError:
+        shutil.rmtree(path, ignore_errors=True)
+        raise HistoryError(f"{url} is not a repository of Dask distributed (its main has no distributed/scheduler.py); "
+                           "set DISTRIBUTED_REPO to a clone of https://github.com/dask/distributed, or unset it") from None
 
 
 # -- command line ------------------------------------------------------------------------------

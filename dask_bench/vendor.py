@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
 import sys
 import tarfile
@@ -23,7 +24,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE = REPO_ROOT / ".asv" / "vendor"
-REGISTRY = "https://registry.npmjs.org"
+REGISTRY = os.environ.get("DASK_BENCH_NPM_REGISTRY", "https://registry.npmjs.org")
 
 # npm package, version, sha512 integrity of its tarball
 PACKAGES = {

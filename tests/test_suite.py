@@ -370,14 +370,44 @@ def test_a_changed_workload_makes_stored_results_not_comparable(tmp_path, tiny_d
     assert distributed.__version__  # the same distributed on both sides: only the workload changed
 
 
-def test_publish_and_report_work_on_a_fresh_clone_without_asv_dir(tmp_path):
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    assert not (clone / ".asv").exists()
-    venv = f"VENV={REPO / '.venv'}"  # the installed suite; everything else comes from the clone
-    proc = run("make", "-C", clone, "report", venv, "MACHINE=vm", timeout=900)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert "Traceback" not in proc.stderr
-    assert (clone / "html" / "index.html").exists()
-    page = (clone / "html" / "report" / "index.html").read_text()
-    assert "Machine vm" in page and "2026.8.0" in page
+def test_a_hostile_git_config_cannot_change_the_hashes_the_committed_results_use(tmp_path):
+    """Signing, hooks, templates, another identity and line-ending rewrites in the user's global git
+    config must not change (or break) the release history's commits."""
+    home = tmp_path / "home"
+    hooks = home / "hooks"
+    template = home / "template" / "hooks"
+    for folder in (hooks, template):
+        folder.mkdir(parents=True)
+        for hook in ("pre-commit", "commit-msg"):
+            (folder / hook).write_text("#!/bin/sh\necho tampered >> \"$1\"; exit 1\n")
+            (folder / hook).chmod(0o755)
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Mallory\n\temail = mallory@example.invalid\n[commit]\n\tgpgsign = true\n"
+        f"[core]\n\thooksPath = {hooks}\n\tautocrlf = true\n[init]\n\ttemplateDir = {home / 'template'}\n"
+        "\tdefaultBranch = trunk\n[tag]\n\tgpgSign = true\n")
+    pinned = (REPO / "results" / "distributed-releases.txt").read_text().split()
+    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "history", "--releases", " ".join(pinned),
+               env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    stored = {json.loads(p.read_text())["commit_hash"] for p in (REPO / "results").glob("*/*.json")
+              if p.name not in ("machine.json", "benchmarks.json")}
+    built = {subprocess.run(["git", "-C", str(tmp_path / "history"), "rev-parse", f"{v}^{{commit}}"],
+                            capture_output=True, text=True, check=True).stdout.strip() for v in pinned}
+    assert stored and stored <= built, "every committed result's commit is rebuilt, hash for hash"
+
+
+def test_new_releases_only_ever_extend_the_history():
+    """A backport published after a newer release goes at the end; a pinned release yanked since stays."""
+    from dask_bench.release_history import Release, choose
+
+    def rel(version, yanked=False):
+        return Release(version, f"u/{version}", "0" * 64, "2026-01-01T00:00:00Z", yanked)
+
+    pinned = ["2026.6.0", "2026.7.0", "2026.8.0"]
+    available = {v: rel(v) for v in pinned} | {"2026.7.1": rel("2026.7.1"), "2026.9.0": rel("2026.9.0")}
+    available["2026.7.0"] = rel("2026.7.0", yanked=True)
+    order = [r.version for r in choose(available, None, 4, pinned)]
+    assert order[:3] == pinned, "the pinned history comes first, yanked or not"
+    assert order[3:] == ["2026.7.1", "2026.9.0"], "new releases, the late backport among them, follow"
+    available["2026.9.1"] = rel("2026.9.1", yanked=True)
+    assert "2026.9.1" not in [r.version for r in choose(available, None, 4, pinned)]

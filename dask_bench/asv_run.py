@@ -1,0 +1,180 @@
+"""Run asv so that Ctrl-C and SIGTERM stop it, cleanly, within seconds.
+
+    python -m dask_bench.asv_run --results results -- run --record-samples main^!
+
+asv alone does not stop on Ctrl-C: its benchmarks run in a fork server in another process group,
+and an interrupted benchmark is recorded as failed while the run goes on to the next one. Here asv
+runs in a session of its own, and this process takes the signal: it stops every process of asv's
+tree (asv, the fork server, the benchmark, its cluster, pools) except the janitors, which then
+remove the clusters' scratch directories; whatever is still alive after a few seconds is killed.
+asv writes result files in place, so a file it was writing when stopped could be left half
+written: files of the results directory that no longer parse are restored from the copy taken
+before the run (or removed, when new). Exit status: asv's, or 130 (SIGINT) / 143 (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+# Which benchmarks a run includes. The load benchmarks take minutes a sample: `make load` runs them,
+# the default run (make bench, compare, noise, ab, calibrate) leaves them out.
+LOAD = r"^(futures\.LargeMap|as_completed\.LargeResubmit)\."
+DEFAULT = r"^(?!futures\.LargeMap\.|as_completed\.LargeResubmit\.)"
+
+TERM_GRACE = 2.0     # seconds for asv's processes to exit after SIGTERM
+JANITOR_GRACE = 6.0  # seconds for the janitors to remove what the clusters left
+
+
+class Stopped(BaseException):
+    """SIGINT or SIGTERM arrived; `signum` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def signals_stop():
+    """Within the block, SIGINT and SIGTERM raise Stopped (SIGTERM would otherwise end Python at once)."""
+    def handler(signum, frame):
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _is_janitor(proc: psutil.Process) -> bool:
+    try:
+        return any(part.endswith("janitor.py") for part in proc.cmdline())
+    except psutil.Error:
+        return False
+
+
+def stop_tree(root_pid: int) -> None:
+    """Stop asv's process tree: everything but the janitors at once, then the janitors' sweep."""
+    try:
+        root = psutil.Process(root_pid)
+    except psutil.Error:
+        return
+    janitors: dict[int, psutil.Process] = {}
+    for _ in range(3):  # a process may start a child while we stop it: look again
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = [p for p in (root,) if p.is_running()]
+        others = []
+        for proc in tree:
+            (janitors.setdefault(proc.pid, proc) if _is_janitor(proc) else others.append(proc))
+        for proc in others:
+            try:
+                proc.terminate()
+            except psutil.Error:
+                pass
+        _, alive = psutil.wait_procs(others, timeout=TERM_GRACE)
+        for proc in alive:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(alive, timeout=1)
+        if not others:
+            break
+    _, alive = psutil.wait_procs(list(janitors.values()), timeout=JANITOR_GRACE)
+    for proc in alive:
+        try:
+            directory = proc.cmdline()[-1]
+            proc.kill()
+            shutil.rmtree(directory, ignore_errors=True)
+        except (psutil.Error, IndexError):
+            pass
+
+
+def snapshot(results_dir: Path | None) -> Path | None:
+    """A copy of the results directory's JSON files, to repair what an interruption breaks."""
+    if results_dir is None or not Path(results_dir).exists():
+        return None
+    copy = Path(tempfile.mkdtemp(prefix="dask-bench-results-"))
+    for path in Path(results_dir).rglob("*.json"):
+        target = copy / path.relative_to(results_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return copy
+
+
+def repair(results_dir: Path | None, copy: Path | None) -> list[str]:
+    """Restore (or remove, if new) every result file that no longer parses; returns what it did."""
+    done = []
+    if results_dir is None or not Path(results_dir).exists():
+        return done
+    for path in Path(results_dir).rglob("*.json"):
+        try:
+            json.loads(path.read_text())
+            continue
+        except (ValueError, OSError):
+            pass
+        before = copy / path.relative_to(results_dir) if copy else None
+        if before is not None and before.exists():
+            shutil.copy2(before, path)
+            done.append(f"restored {path}")
+        else:
+            path.unlink()
+            done.append(f"removed half-written {path}")
+    return done
+
+
+def run(asv_args: list[str], results_dir: Path | None = None) -> int:
+    """`python -m asv <asv_args>`, stopped cleanly on SIGINT/SIGTERM (then raises Stopped)."""
+    copy = snapshot(results_dir)
+    try:
+        with signals_stop():
+            proc = subprocess.Popen([sys.executable, "-m", "asv", *asv_args], start_new_session=True)
+            try:
+                return proc.wait()
+            except Stopped:
+                started = time.monotonic()
+                print(f"\nasv_run: stopping asv ({signal.Signals(sys.exc_info()[1].signum).name})", file=sys.stderr,
+                      flush=True)
+                stop_tree(proc.pid)
+                for line in repair(results_dir, copy):
+                    print(f"asv_run: {line}", file=sys.stderr)
+                print(f"asv_run: stopped in {time.monotonic() - started:.1f} s; results stored before are intact",
+                      file=sys.stderr, flush=True)
+                raise
+    finally:
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.asv_run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
+    parser.add_argument("--selection", choices=("default", "load"), help="add -b for the default run's or the "
+                        "load benchmarks")
+    parser.add_argument("asv_args", nargs=argparse.REMAINDER, help="-- then asv's own arguments")
+    args = parser.parse_args(argv)
+    asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
+    if args.selection:
+        asv_args = [*asv_args[:1], "-b", {"default": DEFAULT, "load": LOAD}[args.selection], *asv_args[1:]]
+    try:
+        return run(asv_args, args.results)
+    except Stopped as stop:
+        return 128 + stop.signum
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The journey of a task: where a round trip's time goes, phase by phase.
+
+For each task, seven phases between two client timestamps (submission, result in hand), cut by
+distributed's own instrumentation: the scheduler's transition log (released -> waiting when the
+graph arrived, -> processing when it was sent to a worker, -> memory when the worker reported),
+the worker's state-machine log ("compute-task" received) and its start/stop of the execution.
+
+    submit        client submit() until the scheduler has the task (client batching, network, graph)
+    scheduler     on the scheduler: transitions and the choice of a worker
+    to_worker     scheduler to worker (the scheduler's batched send, network)
+    worker_queue  on the worker until a thread runs it
+    execution     the task's function
+    to_scheduler  worker to scheduler (the worker's batched send, network)
+    to_client     scheduler to client until the result is in hand
+
+The phases add up to the round trip by construction (each boundary is one timestamp). On one host
+all processes share one clock; on an external cluster the clocks differ by their offsets, which
+this module estimates (`clock_offsets`: half a round trip of uncertainty) and removes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from distributed import as_completed
+
+from .tasks import by_value, busy
+
+PHASES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
+
+
+@by_value
+def scheduler_marks(keys, dask_scheduler):
+    """For each key, the times of its transitions to waiting, processing and memory on the scheduler."""
+    wanted, marks = set(keys), {}
+    for key, start, finish, _, _, stamp in dask_scheduler.transition_log:
+        if key in wanted:
+            mine = marks.setdefault(key, {})
+            if finish == "waiting" and "waiting" not in mine:
+                mine["waiting"] = stamp
+            elif finish == "processing":
+                mine["processing"] = stamp
+            elif finish == "memory":
+                mine["memory"] = stamp
+    return marks
+
+
+@by_value
+def worker_marks(keys, dask_worker):
+    """For each key this worker ran: when the compute-task arrived, and its execution's start and stop."""
+    wanted, marks = set(keys), {}
+    for entry in dask_worker.state.log:
+        if len(entry) == 5 and entry[1] == "compute-task" and entry[0] in wanted:
+            marks.setdefault(entry[0], {})["received"] = entry[4]
+    for key in list(marks):
+        ts = dask_worker.state.tasks.get(key)
+        compute = [s for s in (ts.startstops if ts else []) if s.get("action") == "compute"]
+        if compute:
+            marks[key]["start"], marks[key]["stop"] = compute[-1]["start"], compute[-1]["stop"]
+    return marks
+
+
+@by_value
+def wall_clock():
+    return time.time()
+
+
+def clock_offsets(client, workers=None, tries: int = 5) -> dict[str, float]:
+    """Each process's clock minus the client's (seconds), from the best of `tries` round trips:
+    offset = remote time - midpoint of the round trip; the uncertainty is half the round trip."""
+    offsets = {}
+    for _ in range(tries):
+        before = time.time()
+        remote = client.run(wall_clock, workers=workers)
+        remote["scheduler"] = client.run_on_scheduler(wall_clock)
+        after = time.time()
+        for who, stamp in remote.items():
+            estimate = (stamp - (before + after) / 2, (after - before) / 2)
+            if who not in offsets or estimate[1] < offsets[who][1]:
+                offsets[who] = estimate
+    return {who: value for who, (value, _) in offsets.items()}
+
+
+@dataclass
+class Journey:
+    phases: dict[str, float]  # seconds, mean per task
+    wall: float               # seconds, mean per task: submission to result in hand
+    tasks: int
+
+    def fractions(self) -> dict[str, float]:
+        return {p: v / self.wall for p, v in self.phases.items()}
+
+
+def _journeys(client, futures, submitted: float, arrived: dict, offsets: dict | None) -> Journey:
+    keys = [f.key for f in futures]
+    sched = client.run_on_scheduler(scheduler_marks, keys)
+    work: dict = {}
+    for worker, marks in client.run(worker_marks, keys).items():
+        shift = (offsets or {}).get(worker, 0.0)
+        for key, m in marks.items():
+            work[key] = {k: v - shift for k, v in m.items()}
+    shift = (offsets or {}).get("scheduler", 0.0)
+    totals = dict.fromkeys(PHASES, 0.0)
+    wall = 0.0
+    for key in keys:
+        s = {k: v - shift for k, v in sched[key].items()}
+        w = work[key]
+        bounds = [submitted, s["waiting"], s["processing"], w["received"], w["start"], w["stop"], s["memory"],
+                  arrived[key]]
+        for phase, (a, b) in zip(PHASES, zip(bounds, bounds[1:])):
+            totals[phase] += b - a
+        wall += arrived[key] - submitted
+    n = len(keys)
+    return Journey({p: v / n for p, v in totals.items()}, wall / n, n)
+
+
+def submit_journey(client, seconds: float = 0.0, offsets=None) -> Journey:
+    """One submit(...).result() round trip, phase by phase."""
+    submitted = time.time()
+    future = client.submit(busy, seconds, pure=False)
+    future.result()
+    arrived = {future.key: time.time()}
+    return _journeys(client, [future], submitted, arrived, offsets)
+
+
+def map_journey(client, n: int = 1000, seconds: float = 0.0, offsets=None) -> Journey:
+    """map() of n tasks, each task's result taken as it completes; phases averaged over the tasks."""
+    submitted = time.time()
+    futures = client.map(busy, [seconds] * n, pure=False)
+    arrived = {}
+    for future, _ in as_completed(futures, with_results=True):
+        arrived[future.key] = time.time()
+    return _journeys(client, futures, submitted, arrived, offsets)
+
+
+WORKLOADS = {"submit": submit_journey, "map": map_journey}

@@ -1,0 +1,79 @@
+"""The journey of a task, on a real LocalCluster: phases that add up, and land where the time went."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from distributed import Client, LocalCluster
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+from dask_bench import journey
+
+
+class SlowGraphArrival(SchedulerPlugin):
+    """Sleeps on the scheduler, in its event loop, each time a task enters the graph: a delay in
+    the scheduler's own path, between a task's arrival and its dispatch to a worker."""
+
+    name = "slow-graph-arrival"
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+
+    def transition(self, key, start, finish, *args, **kwargs):
+        if start == "released" and finish == "waiting":
+            time.sleep(self.seconds)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as c:
+        c.gather(c.map(abs, range(10), pure=False))  # warm
+        yield c
+
+
+def test_phases_add_up_to_the_measured_round_trip(client):
+    for _ in range(5):
+        started = time.perf_counter()
+        j = journey.submit_journey(client)
+        elapsed = time.perf_counter() - started
+        assert set(j.phases) == set(journey.PHASES)
+        assert all(v >= -1e-4 for v in j.phases.values()), j.phases  # one clock: no phase runs backwards
+        assert sum(j.phases.values()) == pytest.approx(j.wall, rel=1e-6)
+        # the introspection after the result is not part of the journey: the wall is within the call
+        assert j.wall <= elapsed
+
+
+def test_a_1ms_task_shows_about_1ms_in_execution(client):
+    j = min((journey.submit_journey(client, seconds=0.001) for _ in range(5)), key=lambda j: j.wall)
+    assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
+    fast = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
+    assert fast.phases["execution"] < 0.0005, fast.phases
+
+
+def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):
+    before = journey.map_journey(client, 50)
+    client.register_plugin(SlowGraphArrival(0.003))
+    try:
+        after = journey.submit_journey(client)
+    finally:
+        client.unregister_scheduler_plugin(SlowGraphArrival.name)
+    assert after.phases["scheduler"] >= 0.003, after.phases
+    assert after.phases["execution"] < 0.001, after.phases
+    assert before.tasks == 50 and sum(before.phases.values()) == pytest.approx(before.wall, rel=1e-6)
+
+
+def test_a_map_of_tasks_averages_each_phase_over_its_tasks(client):
+    j = journey.map_journey(client, 200, seconds=0.001)
+    assert j.tasks == 200
+    assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
+    # 200 tasks queued on 2 single-thread workers: most of a task's time is spent waiting its turn
+    assert j.phases["worker_queue"] + j.phases["scheduler"] > j.phases["execution"]
+
+
+def test_clock_offsets_on_one_host_are_close_to_zero(client):
+    offsets = journey.clock_offsets(client)
+    assert "scheduler" in offsets and len(offsets) == 3
+    assert all(abs(v) < 0.01 for v in offsets.values()), offsets

@@ -32,12 +32,14 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench load compare compare-ready noise ab calibrate \
+.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready noise ab calibrate \
         publish preview report browser test clean compare-args rev-arg
 
 help:
 	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
+	@echo "make history [RELEASES=\"A B\"] [LATEST=N]   measure every release without a valid stored result"
+	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>   the first commit that made BENCH slower"
 	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.05] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
@@ -74,6 +76,19 @@ bench: install data distributed-repo machine check
 	$(MAKE) --no-print-directory report
 	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
+
+# Every release of the history without a valid stored result, oldest first; resumable.
+history: install $(REPO_FOR_CONFIG) machine check
+	$(PY) -m dask_bench.history --config $(ASV_CONFIG) $(if $(RELEASES),--releases "$(RELEASES)") \
+	  $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS)
+
+bisect-args:
+	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \
+	  { echo "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FACTOR=1.05]"; exit 2; }
+
+# The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO).
+bisect: bisect-args compare-ready
+	$(PY) -m dask_bench.bisect "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data distributed-repo machine check

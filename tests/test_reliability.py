@@ -90,7 +90,7 @@ def test_ctrl_c_stops_an_asv_run_mid_benchmark_and_leaves_nothing(asv_workspace,
         json.loads(path.read_text())  # no half-written file
 
 
-@pytest.mark.parametrize("how", ["make compare + SIGINT", "./compare + SIGTERM"])
+@pytest.mark.parametrize("how", ["make compare + SIGINT", "./compare + SIGTERM", "make history + SIGINT"])
 def test_compare_stops_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
     ws = asv_workspace
     marker = {"DASK_BENCH_TEST_RUN": f"{how}-{os.getpid()}"}
@@ -100,9 +100,12 @@ def test_compare_stops_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
     env = run_env(ws["data"], tmp_path, marker, DASK_BENCH_EVENTS=str(events), DASK_BENCH_WORKERS="1",
                   ASV_CONFIG=str(config))
     bench = "as_completed.Throughput"
-    if how.startswith("make"):
+    if how.startswith("make compare"):
         args = ["make", "compare", "BASE=2026.7.1", "HEAD=2026.8.0", f"BENCH={bench}", f"COMPARE_MD={tmp_path / 'c.md'}"]
         signum, code = signal.SIGINT, None  # make reports the interruption its own way
+    elif how.startswith("make history"):
+        args = ["make", "history", f"BENCH={bench}"]
+        signum, code = signal.SIGINT, None
     else:
         args = [REPO / "compare", "2026.7.1", "2026.8.0", "-b", bench, "--config", config,
                 "--workdir", tmp_path / "compare", "--markdown", tmp_path / "c.md"]

@@ -1,0 +1,155 @@
+"""`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower.
+
+    python -m dask_bench.bisect BENCH GOOD BAD [--factor 1.05] [--max-rounds 4]
+
+A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
+(a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is
+measured beside GOOD (interleaved rounds, samples appended, in .asv/bisect/) and judged by the
+decision rule of `make compare` (dask_bench.verdict) on every benchmark BENCH matches: a
+regression on any of them makes it bad; when no benchmark is flagged but one is beyond the factor
+without being significant, or has too few samples, it is measured again (one more round each side)
+until the rule decides or --max-rounds is reached (then it counts as good, and says so). A sample
+that times out or fails counts as slow (bad). A commit that does not build is skipped, said so,
+and its neighbours are tried. Prints the evidence of every step and the first bad commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from . import asvapi, verdict
+from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
+from .compare import DEFAULT_FACTOR, CompareError, Side, asv_run, check_factor, compare, load_config, resolve
+from .results import ResultsError
+
+WORK_DIR = REPO_ROOT / ".asv" / "bisect"
+
+
+class BisectError(Exception):
+    pass
+
+
+def commits_between(repo: str, good: str, bad: str) -> list[str]:
+    proc = subprocess.run(["git", "-C", repo, "rev-list", "--reverse", "--first-parent", f"{good}..{bad}"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not proc.stdout.split():
+        raise BisectError(f"no commits after GOOD up to BAD in {repo}: is GOOD an ancestor of BAD?")
+    return proc.stdout.split()
+
+
+def subject(repo: str, commit: str) -> str:
+    return subprocess.run(["git", "-C", repo, "log", "-1", "--format=%h %s", commit], capture_output=True,
+                          text=True).stdout.strip()
+
+
+def built(conf, commit: str) -> bool:
+    """Whether asv could build `commit` (its wheel is in an environment's build cache)."""
+    return any(Path(conf.env_dir).glob(f"*/asv-build-cache/{commit}/*.whl"))
+
+
+class Bisection:
+    def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print):
+        self.config = derive(workdir / "bisect.conf.json", config, results_dir=workdir / "results")
+        self.conf = load_config(self.config)
+        self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
+        self.rounds: dict[str, int] = {}
+
+    def measure(self, commit: str) -> None:
+        append = self.rounds.get(commit, 0) > 0
+        asv_run(self.config, commit, [self.bench], append=append)
+        self.rounds[commit] = self.rounds.get(commit, 0) + 1
+
+    def judge(self, commit: str) -> str:
+        """'bad', 'good' or 'skip' (does not build), measuring until the rule decides."""
+        while True:
+            self.measure(self.good)  # GOOD beside every step: drift falls on both sides
+            try:
+                self.measure(commit)
+            except CompareError:
+                if built(self.conf, commit):
+                    raise
+            if not built(self.conf, commit):
+                self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
+                return "skip"
+            rows = compare(Side("GOOD", self.config, self.good), Side("this", self.config, commit), self.factor,
+                           only=[self.bench])
+            for r in rows:
+                if r.counted or r.verdict in ("failing",):
+                    self.log(f"    {r.benchmark}: {r.verdict} {verdict.format_ratio(r.decision)}"
+                             + ("" if r.decision.p != r.decision.p else f" p={r.decision.p:.2g}"))
+            if any(r.verdict in ("regression", "failing") for r in rows):
+                return "bad"
+            undecided = [r for r in rows if r.verdict in ("insignificant", "too few samples")]
+            if not undecided:
+                return "good"
+            if self.rounds[commit] >= self.max_rounds:
+                self.log(f"  still undecided after {self.max_rounds} rounds: counted as good")
+                return "good"
+            self.log(f"  undecided ({', '.join(r.benchmark for r in undecided)}): one more round")
+
+    def run(self, bad: str) -> tuple[str, list[str]]:
+        repo = self.conf.repo
+        candidates = commits_between(repo, self.good, bad)
+        self.log(f"bisect: {len(candidates)} commit(s) after GOOD {subject(repo, self.good)}")
+        self.log(f"BAD {subject(repo, bad)}:")
+        if self.judge(bad) != "bad":
+            raise BisectError(f"BAD ({subject(repo, bad)}) is not slower than GOOD on {self.bench} by the rule "
+                              f"(factor {self.factor:g}): nothing to bisect")
+        lo, hi = -1, len(candidates) - 1  # candidates[lo] good (-1: GOOD itself), candidates[hi] bad
+        skipped: list[str] = []
+        while hi - lo > 1:
+            untried = [i for i in range(lo + 1, hi) if candidates[i] not in skipped]
+            if not untried:
+                break
+            mid = min(untried, key=lambda i: abs(i - (lo + hi) / 2))
+            self.log(f"step: {subject(repo, candidates[mid])} ({hi - lo - 1} commit(s) left):")
+            outcome = self.judge(candidates[mid])
+            self.log(f"  -> {outcome}")
+            if outcome == "skip":
+                skipped.append(candidates[mid])
+            elif outcome == "bad":
+                hi = mid
+            else:
+                lo = mid
+        maybe = [c for c in candidates[lo + 1:hi] if c in skipped]
+        return candidates[hi], maybe
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.bisect", description=__doc__.split("\n\n")[0])
+    parser.add_argument("bench", help="benchmark regex (asv -b)")
+    parser.add_argument("good")
+    parser.add_argument("bad")
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
+    parser.add_argument("--max-rounds", type=int, default=4)
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    args = parser.parse_args(argv)
+    try:
+        check_factor(args.factor)
+        if args.max_rounds < 1:
+            raise BisectError(f"--max-rounds {args.max_rounds}: at least 1")
+        conf = load_config(args.config)
+        good, bad = resolve(conf, args.good), resolve(conf, args.bad)
+        bisection = Bisection(args.config, args.bench, good, args.factor, args.max_rounds, args.workdir)
+        first, maybe = bisection.run(bad)
+    except (BisectError, CompareError, ResultsError, asvapi.AsvError) as exc:
+        print(f"bisect: error: {exc}", file=sys.stderr)
+        return 2
+    repo = conf.repo
+    message = subprocess.run(["git", "-C", repo, "log", "-1", "--format=%H%n%an <%ae>%n%ad%n%n%B", first],
+                             capture_output=True, text=True).stdout.strip()
+    print(f"\nfirst bad commit: {first}\n{message}")
+    if maybe:
+        print("\nskipped (did not build), so the first bad commit may also be: "
+              + ", ".join(subject(repo, c) for c in maybe))
+    return 0
+
+
+if __name__ == "__main__":
+    from .compare import guarded_main
+
+    sys.exit(guarded_main(main=main, prog="bisect"))

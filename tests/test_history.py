@@ -1,0 +1,96 @@
+"""make history (resumable, only what lacks a valid result) and make bisect on a synthetic history
+with a slowdown at a known commit and a commit that does not build."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run, write_asv_config
+
+SLEEP = "        import time; time.sleep(0.015)  # injected by the test: a slower submission path\n"
+ANCHOR = "        with self._refcount_lock:\n            if actors is not None"
+IDENTITY = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@localhost", "GIT_COMMITTER_NAME": "test",
+            "GIT_COMMITTER_EMAIL": "t@localhost", "GIT_CONFIG_GLOBAL": os.devnull}
+
+
+def git(repo: Path, *args) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True,
+                          env={**os.environ, **IDENTITY}).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def synthetic(asv_workspace, tmp_path_factory):
+    """2026.8.0, then: c1 changes nothing, c2 does not build, c3 slows submission by 15 ms, c4 changes nothing."""
+    ws = asv_workspace
+    root = tmp_path_factory.mktemp("synthetic")
+    repo = root / "distributed"
+    git(root, "clone", "-q", str(ws["repo"]), str(repo))
+    git(repo, "checkout", "-q", "-B", "main", "origin/main")
+    commits = {}
+    git(repo, "commit", "-q", "--allow-empty", "-m", "c1: a change that changes nothing")
+    commits["c1"] = git(repo, "rev-parse", "HEAD")
+    pyproject = repo / "pyproject.toml"
+    good_pyproject = pyproject.read_text()
+    pyproject.write_text(good_pyproject + "\n[broken\n")
+    git(repo, "commit", "-q", "-am", "c2: a commit that does not build")
+    commits["c2"] = git(repo, "rev-parse", "HEAD")
+    pyproject.write_text(good_pyproject)
+    client = repo / "distributed" / "client.py"
+    text = client.read_text()
+    assert ANCHOR in text
+    client.write_text(text.replace(ANCHOR, SLEEP + ANCHOR, 1))
+    git(repo, "commit", "-q", "-am", "c3: slow down task submission by 15 ms")
+    commits["c3"] = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "c4: another change that changes nothing")
+    commits["c4"] = git(repo, "rev-parse", "HEAD")
+    config = write_asv_config(root / "asv.conf.json", repo=repo, env_dir=ws["env_dir"], results_dir=root / "results",
+                              html_dir=root / "html")
+    return {"root": root, "repo": repo, "config": config, "commits": commits,
+            "env": {"DASK_BENCH_DATA_DIR": str(ws["data"]), "ASV_CONFIG": str(config)}}
+
+
+def test_bisect_finds_the_commit_that_slowed_submission(synthetic):
+    c = synthetic["commits"]
+    proc = run("make", "bisect", "BENCH=futures.SubmitLatency.time_submit_result", "GOOD=2026.8.0",
+               f"BAD={c['c4']}", env=synthetic["env"], timeout=1800)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert f"first bad commit: {c['c3']}" in out and "c3: slow down task submission" in out
+    assert "c2: a commit that does not build" in out and "does not build: skipped" in out
+    assert re.search(r"may also be: \S+ c2: a commit that does not build", out), out[-2000:]
+    # the evidence of each step: the verdict and the ratio with its interval
+    assert re.search(r"time_submit_result\('processes'\): regression \d\.\d+ \[", out), out[-3000:]
+
+
+def test_bisect_refuses_a_bad_that_is_not_slower(synthetic):
+    c = synthetic["commits"]
+    proc = run("make", "bisect", "BENCH=futures.SubmitLatency.time_submit_result", "GOOD=2026.8.0",
+               f"BAD={c['c1']}", env=synthetic["env"], timeout=900)
+    assert proc.returncode != 0 and "is not slower than GOOD" in proc.stdout + proc.stderr
+    proc = run("make", "bisect", "GOOD=2026.8.0")
+    assert proc.returncode != 0 and "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>" in proc.stdout
+
+
+def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspace, tmp_path):
+    ws = asv_workspace
+    config = write_asv_config(tmp_path / "asv.json", repo=ws["repo"], env_dir=ws["env_dir"],
+                              results_dir=tmp_path / "results", html_dir=tmp_path / "html")
+    env = {"DASK_BENCH_DATA_DIR": str(ws["data"]), "ASV_CONFIG": str(config)}
+    bench = "BENCH=baselines.SubmitLatency"
+    first = run("make", "history", "LATEST=1", bench, env=env, timeout=900)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
+    assert "0 already measured, 1 to measure: 2026.8.0" in first.stdout
+    assert "release 1 of 1: 2026.8.0" in first.stdout
+    again = run("make", "history", bench, env=env, timeout=900)
+    assert again.returncode == 0, again.stdout[-3000:]
+    # 2026.8.0 is there; only 2026.7.1 (older) remains: measured, and said with the time left
+    assert "1 already measured, 1 to measure: 2026.7.1" in again.stdout
+    done = run("make", "history", bench, env=env, timeout=300)
+    assert "2 already measured, 0 to measure: none" in done.stdout
+    proc = run("make", "history", "RELEASES=1999.1.1", env=env, timeout=120)
+    assert proc.returncode != 0 and "no release 1999.1.1" in proc.stdout + proc.stderr

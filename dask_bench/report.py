@@ -25,6 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
                       paired_baseline, require_machine, runs)
+from . import changes  # noqa: E402
+from .compare import DEFAULT_FACTOR  # noqa: E402
+from .verdict import ALPHA, HIGHER_IS_BETTER_UNITS, format_ratio  # noqa: E402
 from .workloads import RESUBMIT_WINDOW  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -195,9 +198,85 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
         images.append(("persist_speedup.png", "persist speedup per release"))
     if plot_baselines(pairs, out / "baselines.png", machine):
         images.append(("baselines.png", f"dask beside its baseline ({labels[compared.commit]})"))
-    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared))
+    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace(
+        "</body>", '<p><a href="history.html">History across releases, with the changes found</a></p></body>'))
+    history_page(ordered, [labels[r.commit] for r in ordered], out, machine, benchmark_info(results_dir))
     link_from_asv_index(html_dir)
     return out / "index.html"
+
+
+def family_of(name: str) -> str:
+    return name.split("(")[0].rsplit(".", 1)[0]
+
+
+def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path, machine: str) -> None:
+    """Each benchmark of a family across releases, relative to its first release, with the 95%
+    interval of each median as a band; detected changes circled and labelled."""
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(labels) + 3), 4.2))
+    for name, points in sorted(changes.series(ordered).items()):
+        if family_of(name) != family:
+            continue
+        first = points[0][1].value
+        xs = [i for i, _ in points]
+        ys = [m.value / first for _, m in points]
+        bands = [changes.median_interval(m.samples) for _, m in points]
+        line, = ax.plot(xs, ys, marker="o", label=name.split(".", 2)[-1])
+        ax.fill_between(xs, [lo / first for lo, _ in bands], [hi / first for _, hi in bands],
+                        color=line.get_color(), alpha=0.2)
+        for c in marks:
+            if c.benchmark == name:
+                j = labels.index(c.after)
+                y = next(m.value for i, m in points if i == j) / first
+                ax.plot([j], [y], marker="o", markersize=14, fillstyle="none", color="red")
+                ax.annotate(f"{(c.decision.ratio - 1) * 100:+.0f}%", (j, y), textcoords="offset points",
+                            xytext=(8, 8), color="red", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
+    ax.set_ylabel("median / first release's (lower is faster)")
+    ax.set_title(f"{family} across releases (machine {machine})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict, factor: float = DEFAULT_FACTOR) -> Path:
+    counted = lambda name: not name.startswith("baselines.")  # noqa: E731: as in make compare
+    found = changes.detect(ordered, labels, factor, counted,
+                           lambda name: info.get(name.split("(")[0], {}).get("unit") in HIGHER_IS_BETTER_UNITS)
+    families = sorted({family_of(n) for n in changes.series(ordered) if counted(n)})
+    figures = []
+    for family in families:
+        image = f"history-{family}.png"
+        plot_family(family, ordered, labels, [c for c in found if family_of(c.benchmark) == family], out / image,
+                    machine)
+        figures.append(f'<h2>{html.escape(family)}</h2><img src="{image}" alt="{html.escape(family)}">')
+    rows = []
+    for (before, after), group in changes.together(found).items():
+        for c in group:
+            others = ", ".join(o.benchmark for o in group if o is not c)
+            rows.append(f"<tr><td>{html.escape(before)} &rarr; {html.escape(after)}</td><td>{html.escape(c.benchmark)}"
+                        f"</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td><td>{c.decision.p:.2g}</td>"
+                        f"<td>{html.escape(others) or '-'}</td></tr>")
+    table = ("<table><tr><th>releases</th><th>benchmark</th><th></th><th>ratio [95% CI]</th><th>p</th>"
+             "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
+        f"<p>No change between consecutive releases ({len(labels)} release(s) measured).</p>"
+    text = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Dask distributed across releases ({html.escape(machine)})</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}img{{max-width:100%}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head>
+<body><p><a href="index.html">&larr; report</a> <a href="../index.html">asv report</a></p>
+<h1>Dask distributed across releases</h1>
+<p>Machine {html.escape(machine)}; releases {html.escape(", ".join(labels))}. A change is the rule of
+<code>make compare</code> (Mann-Whitney U p &lt; {ALPHA:g}, the 95% bootstrap interval of the ratio of medians
+excluding 1, the ratio beyond {factor:g}) between consecutive releases; its false-alarm rate is the A/A rate
+<code>make calibrate</code> measures. Bands: the 95% bootstrap interval of each median.</p>
+<h2>Changes</h2>{table}
+{"".join(figures)}
+</body></html>
+"""
+    (out / "history.html").write_text(text)
+    return out / "history.html"
 
 
 def main(argv=None) -> int:

@@ -173,3 +173,35 @@ def test_injection_goes_after_a_multiline_signature():
     exec(inject(source, "f", "self.hit = True"), namespace)
     a = namespace["A"]()
     assert a.f(3) == 3 and a.hit
+
+
+# -- change points across releases ---------------------------------------------------------------
+
+def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
+    from dask_bench import changes
+    from dask_bench.report import history_page
+    from dask_bench.results import Measurement, Run
+
+    medians = {"a.B.time_x": [1.0, 1.0, 1.3, 1.3], "a.B.time_y": [2.0, 2.0, 2.6, 2.6], "c.D.time_z": [5.0] * 4}
+    labels = ["r0", "r1", "r2", "r3"]
+    ordered = []
+    for i, release in enumerate(labels):
+        run = Run(tmp_path / release, "m", str(i) * 40, "env", i, {})
+        for name, values in medians.items():
+            samples = timings(values[i], 30, 0.02)
+            run.measurements[(name, ())] = Measurement(float(np.median(samples)), tuple(samples), "v1")
+        ordered.append(run)
+    found = changes.detect(ordered, labels, factor=1.05)
+    assert {(c.benchmark, c.before, c.after, c.direction) for c in found} == {
+        ("a.B.time_x", "r1", "r2", "slower"), ("a.B.time_y", "r1", "r2", "slower")}
+    groups = changes.together(found)
+    assert list(groups) == [("r1", "r2")] and len(groups[("r1", "r2")]) == 2
+    low, high = changes.median_interval(ordered[0].measurements[("c.D.time_z", ())].samples)
+    assert low < 5.0 < high
+    text = history_page(ordered, labels, tmp_path, "m", {}).read_text()
+    assert "r1 &rarr; r2" in text and "a.B.time_y" in text and "Machine m" in text
+    assert (tmp_path / "history-a.B.png").stat().st_size > 5000 and 'src="history-c.D.png"' in text
+    # a benchmark measured by other code on the next release is no change: not comparable
+    ordered[2].measurements[("a.B.time_x", ())] = Measurement(1.3, ordered[2].measurements[("a.B.time_x", ())].samples,
+                                                              "v2")
+    assert "a.B.time_x" not in {c.benchmark for c in changes.detect(ordered, labels, 1.05)}

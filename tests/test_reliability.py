@@ -172,7 +172,7 @@ def test_a_scheduler_that_goes_away_fails_the_benchmark_saying_so(tiny_data, tmp
     log = (tmp_path / "log").read_text()
     assert "cluster failure: lost the scheduler during Throughput" in log, log[-3000:]
     assert time.monotonic() - started < 120
-    assert "Traceback" not in log.split("cluster failure")[-1][:2000] or "ClusterFailure" in log
+    assert "cannot connect to DASK_BENCH_SCHEDULER" in log, "the next benchmark says the scheduler is gone"
     assert_nothing_left(marker, tmp_path / "tmp")
 
 

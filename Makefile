@@ -88,7 +88,7 @@ bisect-args:
 
 # The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO).
 bisect: bisect-args compare-ready
-	$(PY) -m dask_bench.bisect "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data distributed-repo machine check

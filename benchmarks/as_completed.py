@@ -10,6 +10,7 @@ import math
 from dask_bench import workloads
 
 from .common import TASK_MS, WORKER_COUNTS, ClusterBenchmark, Shape
+from .futures import plausible_bytes
 
 WINDOW = workloads.RESUBMIT_WINDOW  # tasks completed per sample of the throughput benchmark
 SEARCH_TASK_SECONDS = 0.001
@@ -67,3 +68,32 @@ class RosenbrockSearch(ClusterBenchmark):
     def time_search(self, workers):
         self.got_search = workloads.rosenbrock_search(self.client, SEARCH_SEED, shrink=SEARCH_SHRINK,
                                                       seconds=SEARCH_TASK_SECONDS)
+
+
+class LargeResubmit(ClusterBenchmark):
+    """10,000 resubmissions through as_completed on 4 workers: run by `make load` only."""
+
+    shape = Shape(workers=4, scheduler_process=True)
+    rounds = 1
+    repeat = (2, 3, 60.0)
+    warmup_time = 0
+    timeout = 3600
+    sample_deadline = 1800
+    answers = {"completed": workloads.LOAD_RESUBMIT_TASKS}
+    executes = {"completed": workloads.LOAD_RESUBMIT_TASKS}
+
+    def _resubmit(self):
+        return workloads.resubmit(self.client, workloads.LOAD_RESUBMIT_TASKS, workloads.IN_FLIGHT_PER_WORKER * 4, 0)
+
+    def time_resubmit(self):
+        self.got_completed = self._resubmit()
+
+    def track_client_peak_memory(self):
+        """Peak resident bytes of the client process during one run (shown, not counted)."""
+        return plausible_bytes(workloads.peak_memory_during(self.client, self._resubmit)[1])
+
+    def track_scheduler_peak_memory(self):
+        """Peak resident bytes of the scheduler process during one run (shown, not counted)."""
+        return plausible_bytes(workloads.peak_memory_during(self.client, self._resubmit)[2])
+
+    track_client_peak_memory.unit = track_scheduler_peak_memory.unit = "bytes"

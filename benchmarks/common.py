@@ -31,7 +31,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 # setup, so these sources (and the dataset preset) go into each benchmark's version explicitly.
 SHARED_SOURCES = ("benchmarks/__init__.py", "benchmarks/common.py", "dask_bench/workloads.py",
                   "dask_bench/tasks.py", "dask_bench/cluster.py", "dask_bench/janitor.py",
-                  "dask_bench/datasets.py", "dask_bench/settings.py", "data_prep/manifest.py")
+                  "dask_bench/datasets.py", "dask_bench/settings.py", "dask_bench/watchdog.py",
+                  "data_prep/manifest.py")
 
 
 def _normalized(source: str) -> str:
@@ -106,6 +107,7 @@ class ClusterBenchmark(Benchmark):
     settle = (0.020, 0.050)
     # {got name: tasks one sample runs, as the workers count them (an int, or (fewest, most))}
     executes: dict | None = None
+    sample_deadline: float | None = None  # seconds one sample may take (default: the watchdog's, 120)
 
     def cluster_shape(self, *params) -> Shape:
         return self.shape
@@ -123,9 +125,14 @@ class ClusterBenchmark(Benchmark):
         # On an external cluster, restrict every graph to this shape's workers (a no-op locally).
         self._placement = self.session.placement()
         self._placement.__enter__()
+        # From here until teardown a dead worker, a lost scheduler or a sample past its deadline
+        # fails the benchmark with what happened, instead of a hang.
+        self.session.watchdog.arm(f"{type(self).__name__}{params or ''}", self.sample_deadline)
         time.sleep(random.uniform(*self.settle))
 
     def teardown(self, *params):
+        if "session" in self.__dict__:
+            self.session.watchdog.disarm()
         placement = self.__dict__.pop("_placement", None)
         if placement is not None:
             placement.__exit__(None, None, None)

@@ -9,9 +9,11 @@ real path (~2-5 ms here), and a slower path shows. Per-task cost of map/gather i
 (make report shows it).
 """
 
+import os
+
 from dask_bench import workloads
 
-from .common import ClusterBenchmark, Shape
+from .common import ClusterBenchmark, Shape, expect
 
 MAP_TASKS = workloads.MAP_TASKS
 
@@ -45,3 +47,43 @@ class SubmitLatency(ClusterBenchmark):
 
     def time_compute_delayed(self, workers):
         self.got_delayed = workloads.compute_delayed(self.client)
+
+
+class LargeMap(ClusterBenchmark):
+    """map and gather of 100,000 no-op tasks: the load users bring. A sample takes minutes, so it is
+    registered here (its history is kept) but run by `make load` only, not by `make bench`."""
+
+    shape = Shape(workers=2, scheduler_process=True)  # the scheduler's memory measured apart
+    rounds = 1
+    number = 1
+    repeat = (2, 3, 60.0)
+    warmup_time = 0
+    timeout = 3600
+    sample_deadline = 1800
+    answers = {"mapped": list(range(1, workloads.LOAD_MAP_TASKS + 1))}
+    executes = {"mapped": workloads.LOAD_MAP_TASKS}
+
+    def time_map_gather(self):
+        self.got_mapped = workloads.map_gather(self.client, workloads.LOAD_MAP_TASKS)
+
+    def _peaks(self):
+        _, client, scheduler = workloads.peak_memory_during(
+            self.client, lambda: workloads.map_gather(self.client, workloads.LOAD_MAP_TASKS))
+        return client, scheduler
+
+    def track_client_peak_memory(self):
+        """Peak resident bytes of the client process during one map/gather (shown, not counted)."""
+        return plausible_bytes(self._peaks()[0])
+
+    def track_scheduler_peak_memory(self):
+        """Peak resident bytes of the scheduler process during one map/gather (shown, not counted)."""
+        return plausible_bytes(self._peaks()[1])
+
+    track_client_peak_memory.unit = track_scheduler_peak_memory.unit = "bytes"
+
+
+def plausible_bytes(value: int) -> int:
+    """A process's peak memory: more than an empty interpreter, less than the machine."""
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    expect(10 * 2**20 < value < machine, f"peak memory {value} bytes is outside (10 MiB, {machine})")
+    return value

@@ -31,7 +31,8 @@ from distributed import Client, LocalCluster
 
 from .janitor import Janitor
 from .settings import SettingsError, scheduler_address
-from .tasks import executed_count, held_bytes, inc, scheduler_settings
+from .tasks import executed_count, held_bytes, inc, process_id, scheduler_settings
+from .watchdog import Watchdog
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Shape:
     workers: int
     threads: int = 1
     processes: bool = True
+    scheduler_process: bool = False  # the scheduler in a process of its own (SubprocessCluster)
 
     def __str__(self):
         kind = "processes" if self.processes else "threads"
@@ -58,6 +60,7 @@ class Session:
     client: Client
     shape: Shape
     workers: list[str] | None = None  # the workers tasks are restricted to (external mode)
+    watchdog: Watchdog | None = None   # fails a sample whose cluster breaks or hangs
 
     def placement(self):
         """A context in which every graph submitted runs on this session's workers only."""
@@ -80,6 +83,7 @@ class _Harness:
     def __init__(self):
         self.local: tuple[Shape, LocalCluster, Client] | None = None
         self.external: Client | None = None
+        self.watchdog: Watchdog | None = None
         self.pools: dict[int, ProcessPoolExecutor] = {}
         self.warmed: set[str] = set()  # external workers already warmed by this process
         self.versions_checked = False
@@ -102,25 +106,37 @@ class _Harness:
             self.close_local()
             # Scheduler and workers put their scratch space in the janitor's directory.
             with dask.config.set({"temporary-directory": self.janitor.directory}):
-                cluster = LocalCluster(
-                    n_workers=shape.workers, threads_per_worker=shape.threads, processes=shape.processes,
-                    # CRITICAL: the error benchmarks make workers log every failure they are made to raise.
-                    dashboard_address=":0", silence_logs=logging.CRITICAL,
-                    local_directory=self.janitor.directory,
-                )
+                if shape.scheduler_process:
+                    from distributed.deploy.subprocess import SubprocessCluster
+
+                    # the subprocesses read dask's config afresh: their scratch space via the environment
+                    os.environ["DASK_TEMPORARY_DIRECTORY"] = self.janitor.directory
+                    cluster = SubprocessCluster(
+                        n_workers=shape.workers, threads_per_worker=shape.threads, dashboard_address=":0",
+                        silence_logs=logging.CRITICAL,
+                        worker_kwargs={"local_directory": self.janitor.directory})
+                else:
+                    cluster = LocalCluster(
+                        n_workers=shape.workers, threads_per_worker=shape.threads, processes=shape.processes,
+                        # CRITICAL: the error benchmarks make workers log every failure they are made to raise.
+                        dashboard_address=":0", silence_logs=logging.CRITICAL,
+                        local_directory=self.janitor.directory,
+                    )
             client = Client(cluster)
             self.janitor.watch_children()
             _warm(client, list(client.scheduler_info(n_workers=-1)["workers"]))
             _event("warm", shape, workers=shape.workers)
+            self.watchdog = Watchdog(client, client.run(process_id) if shape.processes else None)
             self.local = (shape, cluster, client)
             _event("start", shape, scheduler=cluster.scheduler_address,
                    settings=client.run_on_scheduler(scheduler_settings) if os.environ.get("DASK_BENCH_EVENTS") else None)
-        return Session(self.local[2], shape)
+        return Session(self.local[2], shape, watchdog=self.watchdog)
 
     def _external_session(self, address: str, shape: Shape) -> Session:
         if self.external is None:
             try:
                 self.external = Client(address, timeout="10s")
+                self.watchdog = Watchdog(self.external)
             except (OSError, TimeoutError) as exc:
                 raise SettingsError(
                     f"cannot connect to DASK_BENCH_SCHEDULER={address} ({exc}); start that scheduler "
@@ -140,7 +156,7 @@ class _Harness:
             _warm(self.external, cold)
             _event("warm", shape, workers=len(cold))
         self.warmed.update(chosen)
-        return Session(self.external, shape, chosen)
+        return Session(self.external, shape, chosen, self.watchdog)
 
     def _check_versions(self, address: str, workers: list[str]) -> None:
         """The scheduler and the workers used must run the distributed and dask that asv built and
@@ -170,6 +186,9 @@ class _Harness:
         return self.pools[workers]
 
     def close_local(self) -> None:
+        if self.watchdog is not None and self.local is not None:
+            self.watchdog.close()
+            self.watchdog = None
         if self.local is not None:
             shape, cluster, client = self.local
             self.local = None
@@ -183,6 +202,9 @@ class _Harness:
             pool.shutdown(cancel_futures=True)
         self.pools.clear()
         if self.external is not None:
+            if self.watchdog is not None:
+                self.watchdog.close()
+                self.watchdog = None
             self.external.close()
             self.external = None
             self.warmed.clear()

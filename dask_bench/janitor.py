@@ -29,7 +29,9 @@ class Janitor:
     def __init__(self, prefix: str = "dask-bench-"):
         self.directory = tempfile.mkdtemp(prefix=prefix)
         self._process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), self.directory],
+            # -I: not this file's directory on sys.path, where dask_bench's modules would shadow the
+            # standard library's (a module named like one the janitor imports would crash it)
+            [sys.executable, "-I", os.path.abspath(__file__), self.directory],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # a Ctrl-C to the benchmark must not stop its janitor
         )

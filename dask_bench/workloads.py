@@ -34,6 +34,8 @@ ARRAY_CHUNKS = 1_000_000  # the tutorial's chunks=(1000000,)
 IN_FLIGHT_PER_WORKER = 4  # as_completed throughput: tasks kept queued per worker
 RESUBMIT_WINDOW = 200     # as_completed throughput: tasks completed per timed sample
 MAP_TASKS = 1000          # map/gather: tasks per timed call
+LOAD_MAP_TASKS = 100_000  # make load: map/gather at the size users bring
+LOAD_RESUBMIT_TASKS = 10_000
 
 
 # -- graphs ------------------------------------------------------------------------------------
@@ -111,6 +113,15 @@ def compute_delayed(client):
     """The same graph built with dask.delayed (fresh keys: delayed is impure by default)."""
     total = dask.delayed(add)(dask.delayed(inc)(1), dask.delayed(dec)(2))
     return client.compute(total).result()
+
+
+def peak_memory_during(client, run) -> tuple[object, int, int]:
+    """run(); returns its result and the peak resident bytes meanwhile of this (the client's) process
+    and of the scheduler's process (the same process for a LocalCluster)."""
+    reset_peak_memory()
+    client.run_on_scheduler(reset_peak_memory)
+    result = run()
+    return result, peak_memory(), client.run_on_scheduler(peak_memory)
 
 
 # -- arrays ------------------------------------------------------------------------------------

@@ -205,3 +205,21 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     ordered[2].measurements[("a.B.time_x", ())] = Measurement(1.3, ordered[2].measurements[("a.B.time_x", ())].samples,
                                                               "v2")
     assert "a.B.time_x" not in {c.benchmark for c in changes.detect(ordered, labels, 1.05)}
+
+
+def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_librarys(tmp_path, monkeypatch):
+    """The janitor runs as a script from dask_bench/, whose profile.py (and any such name) must not
+    shadow the standard library's: a janitor that dies at start leaves every scratch directory behind."""
+    import time
+
+    from dask_bench.janitor import Janitor
+
+    assert (REPO / "dask_bench" / "profile.py").exists()  # stdlib has a `profile` module too
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    janitor = Janitor()
+    time.sleep(1.0)
+    assert janitor._process.poll() is None, "the janitor died at start"
+    janitor.watch_children()
+    janitor.release()
+    janitor._process.wait(20)
+    assert not Path(janitor.directory).exists()

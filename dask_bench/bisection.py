@@ -22,7 +22,8 @@ from pathlib import Path
 
 from . import asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import DEFAULT_FACTOR, CompareError, Side, asv_run, check_factor, compare, load_config, resolve
+from .compare import (DEFAULT_FACTOR, CompareError, Side, asv_run, check_factor, compare, load_config, prebuild,
+                      resolve)
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "bisect"
@@ -45,44 +46,53 @@ def subject(repo: str, commit: str) -> str:
                           text=True).stdout.strip()
 
 
-def built(conf, commit: str) -> bool:
+def built(env_dir: Path, commit: str) -> bool:
     """Whether asv could build `commit` (its wheel is in an environment's build cache)."""
-    return any(Path(conf.env_dir).glob(f"*/asv-build-cache/{commit}/*.whl"))
+    return any(Path(env_dir).glob(f"*/asv-build-cache/{commit}/*.whl"))
 
 
 class Bisection:
     def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print):
+        self.base_config, self.workdir = config, workdir
         self.config = derive(workdir / "bisect.conf.json", config, results_dir=workdir / "results")
         self.conf = load_config(self.config)
         self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
         self.rounds: dict[str, int] = {}
 
+    def config_of(self, commit: str) -> Path:
+        """Each commit in an asv environment of its own (as make compare's sides): it stays installed,
+        and no measurement follows pip replacing the package under test."""
+        return derive(self.workdir / f"bisect-{commit[:12]}.conf.json", self.base_config,
+                      results_dir=self.workdir / "results", env_dir=self.workdir / f"env-{commit[:12]}")
+
     def measure(self, commit: str) -> None:
         append = self.rounds.get(commit, 0) > 0
-        asv_run(self.config, commit, [self.bench], append=append)
+        asv_run(self.config_of(commit), commit, [self.bench], append=append)
         self.rounds[commit] = self.rounds.get(commit, 0) + 1
 
     def judge(self, commit: str) -> str:
         """'bad', 'good' or 'skip' (does not build), measuring until the rule decides."""
+        try:
+            prebuild(self.config_of(commit), commit)  # never measure a commit right after building it
+        except CompareError:
+            pass
+        if not built(self.workdir / f"env-{commit[:12]}", commit):
+            self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
+            return "skip"
         while True:
-            self.measure(self.good)  # GOOD beside every step: drift falls on both sides
-            try:
-                self.measure(commit)
-            except CompareError:
-                if built(self.conf, commit):
-                    raise
-            if not built(self.conf, commit):
-                self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
-                return "skip"
-            rows = compare(Side("GOOD", self.config, self.good), Side("this", self.config, commit), self.factor,
-                           only=[self.bench])
+            # GOOD beside every step, the order alternating (ABBA): drift falls on both sides
+            pair = [self.good, commit] if self.rounds.get(commit, 0) % 2 == 0 else [commit, self.good]
+            for one in pair:
+                self.measure(one)
+            rows = compare(Side("GOOD", self.config_of(self.good), self.good),
+                           Side("this", self.config_of(commit), commit), self.factor, only=[self.bench])
             for r in rows:
                 if r.counted or r.verdict in ("failing",):
                     self.log(f"    {r.benchmark}: {r.verdict} {verdict.format_ratio(r.decision)}"
                              + ("" if r.decision.p != r.decision.p else f" p={r.decision.p:.2g}"))
-            if any(r.verdict in ("regression", "failing") for r in rows):
+            if any(r.flags_regression for r in rows):
                 return "bad"
-            undecided = [r for r in rows if r.verdict in ("insignificant", "too few samples")]
+            undecided = [r for r in rows if r.counted and r.verdict in ("insignificant", "too few samples")]
             if not undecided:
                 return "good"
             if self.rounds[commit] >= self.max_rounds:
@@ -94,6 +104,7 @@ class Bisection:
         repo = self.conf.repo
         candidates = commits_between(repo, self.good, bad)
         self.log(f"bisect: {len(candidates)} commit(s) after GOOD {subject(repo, self.good)}")
+        prebuild(self.config_of(self.good), self.good)
         self.log(f"BAD {subject(repo, bad)}:")
         if self.judge(bad) != "bad":
             raise BisectError(f"BAD ({subject(repo, bad)}) is not slower than GOOD on {self.bench} by the rule "

@@ -9,8 +9,8 @@ On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) 
   client: Client._graph_to_futures, per submitted key (the client's submission path);
   scheduler: SchedulerState._add_to_processing, per task (the scheduler's task transitions);
   worker: _run_task_simple, per task (the worker's task execution).
-Every commit is measured as `make compare` measures a side (interleaved rounds, samples appended),
-then each is compared with REV by the same decision rule. The detection matrix (calibration.md
+Every commit is measured as `make compare` measures a side (its own asv environment, interleaved
+rounds, samples appended), then each is compared with REV by the same decision rule. The detection matrix (calibration.md
 and calibration.json) gives per counted benchmark: the A/A false alarms, the minimum detectable
 effect implied by the A/A pairs (dask_bench.verdict.detectable_effect, the worst pair), and the
 ratio and verdict for every injection.
@@ -214,14 +214,16 @@ def main(argv=None) -> int:
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
-        config = args.workdir / "calibrate.conf.json"
         if args.no_run:
             commits = json.loads((args.workdir / "commits.json").read_text())
         else:
             commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
             (args.workdir / "commits.json").write_text(json.dumps(commits, indent=1))
-            derive(config, args.config, repo=args.workdir / "distributed", results_dir=args.workdir / "results")
-        sides = {name: Side(name, config, commit) for name, commit in commits.items()}
+        # one asv environment per side, as make compare has: each commit stays installed
+        sides = {name: Side(name, derive(args.workdir / f"side-{i}.conf.json", args.config,
+                                         repo=args.workdir / "distributed", results_dir=args.workdir / "results",
+                                         env_dir=args.workdir / f"env-{i}"), commit)
+                 for i, (name, commit) in enumerate(commits.items())}
         bench = args.bench or [COUNTED]
         if not args.no_run:
             measure_interleaved(list(sides.values()), bench, args.rounds)

@@ -36,6 +36,7 @@ WORK_DIR = REPO_ROOT / ".asv" / "compare"
 # Shown in the table but never counted in the verdict: the baselines measure numpy, plain Python and
 # concurrent.futures, not distributed.
 NOT_COUNTED = (r"^baselines\.",)
+PREBUILD_BENCH = r"^baselines\.SubmitLatency\."  # a benchmark of a second, run to make asv build and install
 MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x",
          "insignificant": "~", "too few samples": "?"}
 
@@ -117,12 +118,25 @@ def asv_run(config: Path, commit: str, bench: list[str], append: bool, extra: li
         raise CompareError(f"asv run of {commit[:8]} failed (exit {code})")
 
 
+def prebuild(config: Path, commit: str) -> None:
+    """Build and install `commit` before any measurement (one tiny benchmark, nothing saved): a side
+    measured right after its own build would run on a machine still busy with it."""
+    code = asv_runner.run(["run", "--config", str(config), "--dry-run", "--quick", "-b", PREBUILD_BENCH,
+                           f"{commit}^!"], None)
+    if code not in (0, 2):
+        raise CompareError(f"asv could not build {commit[:8]} (exit {code})")
+
+
 def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=print) -> None:
     """`rounds` rounds over the sides, the order reversed every other round (ABBA…); sides that
-    share a configuration and commit (the A/B environments) are measured by one asv run."""
+    share a configuration and commit (the A/B environments) are measured by one asv run. Every
+    commit is built first, so no side is measured right after a build."""
     for side in sides:  # fresh results for every side: nothing is reused from an earlier comparison
         for old in (side.results_dir / (side.machine or asvapi.host_machine())).glob(f"{side.commit[:8]}-*.json"):
             old.unlink()
+    for config, commit in dict.fromkeys((s.config, s.commit) for s in sides):
+        log(f"[build] {commit[:8]}", flush=True)
+        prebuild(config, commit)
     for r in range(rounds):
         order = sides if r % 2 == 0 else sides[::-1]
         for config, commit in dict.fromkeys((s.config, s.commit) for s in order):
@@ -131,9 +145,12 @@ def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=pr
             asv_run(config, commit, bench, append=r > 0)
 
 
-def side_config(name: str, base_config: Path, workdir: Path) -> Path:
-    """A configuration that measures like `base_config` but keeps its results in workdir/name."""
-    return derive(workdir / f"{name}.conf.json", base_config, results_dir=workdir / name)
+def side_config(name: str, base_config: Path, workdir: Path, env: str | None = None) -> Path:
+    """A configuration that measures like `base_config` but keeps its results in workdir/name and,
+    with `env`, its own asv environment in workdir/env-<env>: each side's commit stays installed,
+    so no side is measured right after pip replaced the package under test."""
+    extra = {"env_dir": workdir / f"env-{env}"} if env else {}
+    return derive(workdir / f"{name}-{env or 'shared'}.conf.json", base_config, results_dir=workdir / name, **extra)
 
 
 # -- comparing -----------------------------------------------------------------------------------
@@ -275,8 +292,8 @@ def main(argv=None) -> int:
                      Side(args.head, side_config("head", args.config, args.workdir), after)]
             measured = sides[1:]
         else:
-            sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
-                     Side(args.head, side_config(names[1], args.config, args.workdir), after)]
+            sides = [Side(args.base, side_config(names[0], args.config, args.workdir, "base"), before),
+                     Side(args.head, side_config(names[1], args.config, args.workdir, "head"), after)]
             measured = sides
         if not args.no_run:
             measure_interleaved(measured, args.bench, args.rounds)

@@ -53,11 +53,13 @@ def worker_marks(keys, dask_worker):
     for entry in dask_worker.state.log:
         if len(entry) == 5 and entry[1] == "compute-task" and entry[0] in wanted:
             marks.setdefault(entry[0], {})["received"] = entry[4]
+    shift = dask_worker.scheduler_delay  # startstops are reported in the scheduler's clock: undo it
     for key in list(marks):
         ts = dask_worker.state.tasks.get(key)
         compute = [s for s in (ts.startstops if ts else []) if s.get("action") == "compute"]
         if compute:
-            marks[key]["start"], marks[key]["stop"] = compute[-1]["start"], compute[-1]["stop"]
+            marks[key]["start"] = compute[-1]["start"] - shift
+            marks[key]["stop"] = compute[-1]["stop"] - shift
     return marks
 
 

@@ -54,7 +54,8 @@ def stop_group(proc: subprocess.Popen, signum: int, within: float = 10) -> float
 
 
 def results_snapshot(results: Path) -> dict:
-    return {p: p.read_bytes() for p in results.rglob("*.json")}
+    """Every stored result and machine file (benchmarks.json is asv's discovery, rewritten by every run)."""
+    return {p: p.read_bytes() for p in results.glob("*/*.json")}
 
 
 @pytest.fixture
@@ -170,7 +171,9 @@ def test_a_scheduler_that_goes_away_fails_the_benchmark_saying_so(tiny_data, tmp
         scheduler.kill()
         proc.wait(300)
     log = (tmp_path / "log").read_text()
-    assert "cluster failure: lost the scheduler during Throughput" in log, log[-3000:]
+    # distributed itself cancels the futures at once, saying why; the watchdog covers a silent loss
+    assert ("lost the connection to the scheduler" in log
+            or "cluster failure: lost the scheduler during Throughput" in log), log[-3000:]
     assert time.monotonic() - started < 120
     assert "cannot connect to DASK_BENCH_SCHEDULER" in log, "the next benchmark says the scheduler is gone"
     assert_nothing_left(marker, tmp_path / "tmp")

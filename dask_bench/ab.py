@@ -20,8 +20,8 @@ from pathlib import Path
 
 from . import asvapi
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_factor, check_rounds, compare,
-                      load_config, measure_interleaved, render, resolve)
+from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
+                      measurement_options, render, resolve)
 from .results import ResultsError, runs
 
 VARIANTS = {
@@ -52,16 +52,11 @@ def main(argv=None) -> int:
                                                                      for k, v in VARIANTS.items()))
     parser.add_argument("rev")
     parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
-    parser.add_argument("--bench", "-b", action="append", default=[])
-    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--markdown", type=Path, default=None)
+    measurement_options(parser, None, None)
     args = parser.parse_args(argv)
     variable, a, b = VARIANTS[args.variant]
     try:
-        check_factor(args.factor)
-        check_rounds(args.rounds)
+        check_options(args)
         config = variant_config(args.variant, args.config)
         commit = resolve(load_config(config), args.rev)
         both = Side(f"{variable}={a},{b}", config, commit)

@@ -32,9 +32,9 @@ from pathlib import Path
 import tabulate
 
 from . import verdict
-from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_factor, check_rounds, compare,
-                      load_config, measure_interleaved, resolve)
+from .asv_config import REPO_ROOT, derive
+from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
+                      measurement_options, resolve)
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
@@ -198,17 +198,10 @@ def main(argv=None) -> int:
     parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
-    parser.add_argument("--bench", "-b", action="append", default=[])
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
-    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "calibration.md")
-    parser.add_argument("--no-run", action="store_true", help="analyse what the last calibration measured")
+    measurement_options(parser, WORK_DIR, REPO_ROOT / "calibration.md")
     args = parser.parse_args(argv)
     try:
-        check_factor(args.factor)
-        check_rounds(args.rounds)
+        check_options(args)
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
         injections = parse_injections(args.sites, args.ms)

@@ -253,6 +253,23 @@ def render(rows: list[Row], before: Side, after: Side, factor: float, title: str
     return head + tabulate.tabulate(table, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
+def measurement_options(parser, workdir: Path | None, markdown: Path | None) -> None:
+    """The options every measuring command shares (compare, noise, ab, calibrate)."""
+    parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (repeatable)")
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
+    parser.add_argument("--markdown", type=Path, default=markdown)
+    if workdir is not None:
+        parser.add_argument("--workdir", type=Path, default=workdir)
+        parser.add_argument("--no-run", action="store_true", help="judge what the last run measured, without measuring")
+
+
+def check_options(args) -> None:
+    check_factor(args.factor)
+    check_rounds(args.rounds)
+
+
 def check_factor(factor: float) -> None:
     if not factor > 1:
         raise CompareError(f"FACTOR={factor} must be above 1 (e.g. {DEFAULT_FACTOR}: {DEFAULT_FACTOR - 1:.0%} slower)")
@@ -267,19 +284,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (repeatable)")
-    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    measurement_options(parser, WORK_DIR, REPO_ROOT / "compare.md")
     parser.add_argument("--stored-base", type=Path, help="take BASE from this results directory (not measured)")
     parser.add_argument("--stored-machine", help="the machine of --stored-base's results (default: this host)")
-    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "compare.md")
-    parser.add_argument("--no-run", action="store_true", help="compare what the last comparison measured")
     args = parser.parse_args(argv)
     try:
-        check_factor(args.factor)
-        check_rounds(args.rounds)
+        check_options(args)
         conf = load_config(args.config)
         before, after = resolve(conf, args.base), resolve(conf, args.head)
         # Results files are keyed by commit: two commits share a results directory (so a comparison

@@ -15,14 +15,13 @@ import argparse
 import math
 import statistics
 import sys
-from pathlib import Path
 
 import tabulate
 
 from . import verdict
-from .asv_config import MAIN_CONFIG, REPO_ROOT
-from .compare import (DEFAULT_FACTOR, DEFAULT_ROUNDS, CompareError, Side, check_rounds, compare, load_config,
-                      measure_interleaved, resolve, side_config)
+from .asv_config import REPO_ROOT
+from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
+                      measurement_options, resolve, side_config)
 from .results import ResultsError
 
 NOISE_DIR = REPO_ROOT / ".asv" / "noise"
@@ -81,16 +80,10 @@ def report(rows, rev: str, factor: float) -> tuple[str, float]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.noise", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev")
-    parser.add_argument("--bench", "-b", action="append", default=[])
-    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--workdir", type=Path, default=NOISE_DIR)
-    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "noise.md")
-    parser.add_argument("--no-run", action="store_true", help="analyse the two sides already in --workdir")
+    measurement_options(parser, NOISE_DIR, REPO_ROOT / "noise.md")
     args = parser.parse_args(argv)
     try:
-        check_rounds(args.rounds)
+        check_options(args)
         commit = resolve(load_config(args.config), args.rev)
         sides = [Side(f"{args.rev} (run {i})", side_config(f"run-{i}", args.config, args.workdir), commit)
                  for i in (1, 2)]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ASV, PY, REPO, asv, run, write_asv_config
+from conftest import PY, REPO, asv, run, write_asv_config
 
 LATENCY = "futures.SubmitLatency.time_(submit_result|dependency_chain)"
 THROUGHPUT = "as_completed.Throughput.time_resubmit_window"
@@ -295,7 +295,6 @@ def test_published_site_in_headless_chromium(preview, tmp_path):
     chromium("--window-size=1200,900", f"--screenshot={shot}", page, profile=tmp_path / "profile-shot")
     assert shot.exists(), "no screenshot"
     import matplotlib.image as mpimg
-    import numpy as np
 
     pixels = mpimg.imread(shot)[..., :3]
     plot = pixels[240:755, 275:1150]  # inside the axes (not their frame), below the legend

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run, write_asv_config
+from conftest import run, write_asv_config
 
 SLEEP = "        import time; time.sleep(0.015)  # injected by the test: a slower submission path\n"
 ANCHOR = "        with self._refcount_lock:\n            if actors is not None"

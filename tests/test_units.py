@@ -133,7 +133,7 @@ def test_a_corrupt_result_file_is_one_clear_error(tmp_path):
 def test_an_unknown_machine_names_the_ones_there():
     from dask_bench.results import require_machine
 
-    with pytest.raises(ResultsError, match=f"set MACHINE=<name>") as info:
+    with pytest.raises(ResultsError, match="set MACHINE=<name>") as info:
         require_machine(COMMITTED, "no-such-machine")
     assert committed_machine() in str(info.value)
     assert runs_of(COMMITTED, committed_machine(), "0" * 40) == []

@@ -137,3 +137,43 @@ def map_journey(client, n: int = 1000, seconds: float = 0.0, offsets=None) -> Jo
 
 
 WORKLOADS = {"submit": submit_journey, "map": map_journey}
+
+
+class PhaseClock:
+    """A clock that moves only when told to: asv's `timer` for journey.TaskJourney. The benchmark
+    advances it by one measured phase per call, so asv records each phase's time as a sample."""
+
+    reading = 0.0
+
+    @classmethod
+    def now(cls) -> float:
+        return cls.reading
+
+    @classmethod
+    def advance(cls, seconds: float) -> None:
+        cls.reading += seconds
+
+
+def collect(client, workload: str, count: int, repeat: int = 1, pause=None) -> list[dict[str, float]]:
+    """`count` samples of a workload's journey, each the mean of `repeat` journeys (each after
+    `pause()` seconds). Every journey is checked: no phase runs backwards, and the phases add up to
+    the round trip, which is within the call timed independently (perf_counter)."""
+    samples = []
+    for _ in range(count):
+        totals = dict.fromkeys(PHASES, 0.0)
+        for _ in range(repeat):
+            if pause:
+                time.sleep(pause())
+            started = time.perf_counter()
+            j = WORKLOADS[workload](client)
+            elapsed = time.perf_counter() - started
+            if any(v < -1e-4 for v in j.phases.values()):
+                raise AssertionError(f"{workload}: a phase ran backwards: {j.phases}")
+            total = sum(j.phases.values())
+            if abs(total - j.wall) > 0.1 * j.wall or j.wall > elapsed:
+                raise AssertionError(f"{workload}: phases add up to {total:.6f} s, round trip {j.wall:.6f} s, "
+                                     f"call {elapsed:.6f} s")
+            for phase, value in j.phases.items():
+                totals[phase] += value / repeat
+        samples.append(totals)
+    return samples

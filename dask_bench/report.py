@@ -198,11 +198,54 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
         images.append(("persist_speedup.png", "persist speedup per release"))
     if plot_baselines(pairs, out / "baselines.png", machine):
         images.append(("baselines.png", f"dask beside its baseline ({labels[compared.commit]})"))
-    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace(
-        "</body>", '<p><a href="history.html">History across releases, with the changes found</a></p></body>'))
+    journey_table = plot_journey(ordered, [labels[r.commit] for r in ordered], out / "journey.png", machine)
+    extra = '<p><a href="history.html">History across releases, with the changes found</a></p>'
+    if journey_table:
+        extra = ('<h2>The journey of a task, phase by phase</h2><img src="journey.png" alt="journey">'
+                 + journey_table + extra)
+    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace("</body>",
+                                                                                          extra + "</body>"))
     history_page(ordered, [labels[r.commit] for r in ordered], out, machine, benchmark_info(results_dir))
     link_from_asv_index(html_dir)
     return out / "index.html"
+
+
+JOURNEY = "journey.TaskJourney.time_phase"
+
+
+def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | None:
+    """A stacked bar per release and workload: the mean time of each phase of a task's journey;
+    returns the HTML table of the same numbers (None when no run has the journey)."""
+    from .journey import PHASES
+
+    data = {}  # (release, workload) -> {phase: seconds}
+    for label_, run in zip(labels, ordered):
+        for (name, params), m in run.measurements.items():
+            if name == JOURNEY and m.ok:
+                workload, phase = (p.strip("'") for p in params)
+                data.setdefault((label_, workload), {})[phase] = m.value
+    if not data:
+        return None
+    bars = sorted(data, key=lambda k: (k[1], labels.index(k[0])))
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(bars) + 3), 4.5))
+    bottom = [0.0] * len(bars)
+    for phase in PHASES:
+        heights = [data[b].get(phase, 0.0) * 1e3 for b in bars]
+        ax.bar(range(len(bars)), heights, bottom=bottom, label=phase)
+        bottom = [x + h for x, h in zip(bottom, heights)]
+    ax.set_xticks(range(len(bars)), [f"{w}\n{r}" for r, w in bars], fontsize=8)
+    ax.set_ylabel("ms per task (mean)")
+    ax.set_title(f"the journey of a task, phase by phase (machine {machine})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    head = "".join(f"<th>{p}</th>" for p in PHASES)
+    rows = "".join(f"<tr><td>{html.escape(w)}</td><td>{html.escape(r)}</td>"
+                   + "".join(f"<td>{data[(r, w)].get(p, float('nan')) * 1e3:.3f}</td>" for p in PHASES)
+                   + f"<td>{sum(data[(r, w)].values()) * 1e3:.3f}</td></tr>" for r, w in bars)
+    return (f"<table><tr><th>workload</th><th>release</th>{head}<th>round trip</th></tr>{rows}</table>"
+            "<p>Milliseconds per task: the median of each phase's samples (journey.TaskJourney).</p>")
 
 
 def family_of(name: str) -> str:

@@ -223,3 +223,22 @@ def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_libra
     janitor.release()
     janitor._process.wait(20)
     assert not Path(janitor.directory).exists()
+
+
+def test_the_report_stacks_the_phases_of_a_journey_per_release(tmp_path):
+    from dask_bench.journey import PHASES
+    from dask_bench.report import JOURNEY, plot_journey
+    from dask_bench.results import Measurement, Run
+
+    ordered = []
+    for i, release in enumerate(["r0", "r1"]):
+        run = Run(tmp_path / release, "m", str(i) * 40, "env", i, {})
+        for k, phase in enumerate(PHASES):
+            for workload in ("submit", "map"):
+                value = (k + 1) * 1e-4 * (2 if release == "r1" and phase == "scheduler" else 1)
+                run.measurements[(JOURNEY, (f"'{workload}'", f"'{phase}'"))] = Measurement(value, (value,) * 5, "v")
+        ordered.append(run)
+    table = plot_journey(ordered, ["r0", "r1"], tmp_path / "journey.png", "m")
+    assert (tmp_path / "journey.png").stat().st_size > 5000
+    assert table.count("<tr>") == 5 and "worker_queue" in table
+    assert "<td>0.400</td>" in table and "<td>2.800</td>" in table  # r1's scheduler phase doubled; the sum

@@ -91,7 +91,8 @@ def main(argv=None) -> int:
         with session.placement():
             make_input, run = WORKLOADS[args.workload][1](client, args)
             times = []
-            with performance_report(filename=str(args.report)):
+            # mode="inline": BokehJS inside the page, which then renders offline (no CDN)
+            with performance_report(filename=str(args.report), mode="inline"):
                 for _ in range(args.repeat):
                     given = make_input()
                     start = time.perf_counter()

@@ -16,7 +16,10 @@ def test_profile_writes_a_performance_report(workload, tiny_data, tmp_path):
                env={"DASK_BENCH_DATA_DIR": str(tiny_data)}, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert re.search(rf"^{workload} on 2 worker processes x 1 thread: [\d.]+ ms, [\d.]+ ms \(median", proc.stdout, re.M)
-    assert "Dask Performance Report" in report.read_text()
+    page = report.read_text()
+    assert "Dask Performance Report" in page
+    # self-contained: BokehJS is inside the page, nothing is loaded from another host
+    assert not re.findall(r'<script[^>]+src="https?://', page) and "Bokeh" in page
 
 
 @pytest.mark.parametrize("args", [["--workers", "0"], ["--repeat", "0"]])

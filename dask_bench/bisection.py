@@ -60,10 +60,13 @@ class Bisection:
         self.rounds: dict[str, int] = {}
 
     def config_of(self, commit: str) -> Path:
-        """Each commit in an asv environment of its own (as make compare's sides): it stays installed,
-        and no measurement follows pip replacing the package under test."""
-        return derive(self.workdir / f"bisect-{commit[:12]}.conf.json", self.base_config,
-                      results_dir=self.workdir / "results", env_dir=self.workdir / f"env-{commit[:12]}")
+        """GOOD in the configuration's asv environment, the commit being judged in another (as make
+        compare's sides): both stay installed while they are measured, so no measurement follows pip
+        replacing the package under test (the candidate is installed once, when it is built)."""
+        if commit == self.good:
+            return self.config
+        return derive(self.workdir / "candidate.conf.json", self.base_config, results_dir=self.workdir / "results",
+                      env_dir=self.workdir / "env-candidate")
 
     def measure(self, commit: str) -> None:
         append = self.rounds.get(commit, 0) > 0
@@ -76,7 +79,7 @@ class Bisection:
             prebuild(self.config_of(commit), commit)  # never measure a commit right after building it
         except CompareError:
             pass
-        if not built(self.workdir / f"env-{commit[:12]}", commit):
+        if not built(self.workdir / "env-candidate", commit):
             self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
             return "skip"
         while True:

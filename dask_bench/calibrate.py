@@ -212,10 +212,11 @@ def main(argv=None) -> int:
         else:
             commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
             (args.workdir / "commits.json").write_text(json.dumps(commits, indent=1))
-        # one asv environment per side, as make compare has: each commit stays installed
+        # an asv environment per side, as make compare has (REV in the configuration's own): each
+        # commit stays installed, none is measured right after pip replaced distributed
         sides = {name: Side(name, derive(args.workdir / f"side-{i}.conf.json", args.config,
                                          repo=args.workdir / "distributed", results_dir=args.workdir / "results",
-                                         env_dir=args.workdir / f"env-{i}"), commit)
+                                         **({"env_dir": args.workdir / f"env-{i}"} if i else {})), commit)
                  for i, (name, commit) in enumerate(commits.items())}
         bench = args.bench or [COUNTED]
         if not args.no_run:

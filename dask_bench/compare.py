@@ -147,8 +147,8 @@ def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=pr
 
 def side_config(name: str, base_config: Path, workdir: Path, env: str | None = None) -> Path:
     """A configuration that measures like `base_config` but keeps its results in workdir/name and,
-    with `env`, its own asv environment in workdir/env-<env>: each side's commit stays installed,
-    so no side is measured right after pip replaced the package under test."""
+    with `env`, its own asv environment in workdir/env-<env> (else `base_config`'s): each side's
+    commit stays installed, so no side is measured right after pip replaced the package under test."""
     extra = {"env_dir": workdir / f"env-{env}"} if env else {}
     return derive(workdir / f"{name}-{env or 'shared'}.conf.json", base_config, results_dir=workdir / name, **extra)
 
@@ -302,7 +302,8 @@ def main(argv=None) -> int:
                      Side(args.head, side_config("head", args.config, args.workdir), after)]
             measured = sides[1:]
         else:
-            sides = [Side(args.base, side_config(names[0], args.config, args.workdir, "base"), before),
+            # BASE in the configuration's own environment, HEAD in one of its own (see side_config)
+            sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
                      Side(args.head, side_config(names[1], args.config, args.workdir, "head"), after)]
             measured = sides
         if not args.no_run:

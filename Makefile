@@ -12,7 +12,7 @@ SIZE   ?= small
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
-FACTOR ?= 1.05
+FACTOR ?= 1.10
 ROUNDS ?= 2
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
 MACHINE ?=

@@ -154,7 +154,8 @@ def matrix(rows_by_side: dict, factor: float) -> list[dict]:
     return table
 
 
-def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str) -> str:
+def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str,
+           rounds: int) -> str:
     injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
     rows = []
     for e in table:
@@ -170,7 +171,7 @@ def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str]
     alarms = sum(e["false_alarms"] for e in table)
     head = (f"### Detection matrix of distributed {rev} (factor {factor:g}, machine {machine})\n\n"
             f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
-            f"each measured and compared as `make compare` does. Counted A/A false alarms: **{alarms}**. "
+            f"each measured ({rounds} round(s) per side, interleaved) and compared as `make compare` does. Counted A/A false alarms: **{alarms}**. "
             "A cell shows whether the injection was flagged as a regression and the ratio of medians "
             "(above 1: slower). Detectable effect: the minimum detectable effect at 95% confidence implied by "
             "the worst A/A pair.\n\n")
@@ -229,7 +230,8 @@ def main(argv=None) -> int:
     from . import asvapi
 
     table = matrix(rows, args.factor)
-    text = render(table, args.rev, args.factor, args.aa, list(commits), asvapi.host_machine())
+    text = render(table, args.rev, args.factor, sum(n.startswith("A/A") for n in commits), list(commits),
+                  asvapi.host_machine(), args.rounds)
     print(text)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(

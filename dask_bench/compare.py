@@ -30,7 +30,7 @@ from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
 from .results import Measurement, ResultsError, benchmark_info, label, require_machine, runs_of
 
-DEFAULT_FACTOR = 1.05
+DEFAULT_FACTOR = 1.10
 DEFAULT_ROUNDS = 2
 WORK_DIR = REPO_ROOT / ".asv" / "compare"
 # Shown in the table but never counted in the verdict: the baselines measure numpy, plain Python and

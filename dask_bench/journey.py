@@ -3,13 +3,13 @@
 For each task, seven phases between two client timestamps (submission, result in hand), cut by
 distributed's own instrumentation: the scheduler's transition log (released -> waiting when the
 graph arrived, -> processing when it was sent to a worker, -> memory when the worker reported),
-the worker's state-machine log ("compute-task" received) and its start/stop of the execution.
+the worker's state-machine log ("compute-task" received, -> executing, executing -> memory).
 
     submit        client submit() until the scheduler has the task (client batching, network, graph)
     scheduler     on the scheduler: transitions and the choice of a worker
     to_worker     scheduler to worker (the scheduler's batched send, network)
     worker_queue  on the worker until a thread runs it
-    execution     the task's function
+    execution     the task's function, on a worker thread (with the hand-off to and from it)
     to_scheduler  worker to scheduler (the worker's batched send, network)
     to_client     scheduler to client until the result is in hand
 
@@ -27,6 +27,7 @@ from distributed import as_completed
 
 from .tasks import by_value, busy
 
+LOG_LENGTH = 20_000  # distributed.admin.low-level-log-length a 1,000-task map needs (default 1,000)
 PHASES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
 
 
@@ -48,18 +49,18 @@ def scheduler_marks(keys, dask_scheduler):
 
 @by_value
 def worker_marks(keys, dask_worker):
-    """For each key this worker ran: when the compute-task arrived, and its execution's start and stop."""
+    """For each key this worker ran, from its state machine's log (the worker's own clock): when the
+    compute-task arrived, when the task began executing and when it was done (-> memory)."""
     wanted, marks = set(keys), {}
     for entry in dask_worker.state.log:
-        if len(entry) == 5 and entry[1] == "compute-task" and entry[0] in wanted:
+        if not entry or entry[0] not in wanted:
+            continue
+        if len(entry) == 5 and entry[1] == "compute-task":
             marks.setdefault(entry[0], {})["received"] = entry[4]
-    shift = dask_worker.scheduler_delay  # startstops are reported in the scheduler's clock: undo it
-    for key in list(marks):
-        ts = dask_worker.state.tasks.get(key)
-        compute = [s for s in (ts.startstops if ts else []) if s.get("action") == "compute"]
-        if compute:
-            marks[key]["start"] = compute[-1]["start"] - shift
-            marks[key]["stop"] = compute[-1]["stop"] - shift
+        elif len(entry) == 7 and entry[3] == "executing" and entry[1] != "executing":
+            marks.setdefault(entry[0], {})["start"] = entry[6]
+        elif len(entry) == 7 and entry[1] == "executing" and entry[3] == "memory":
+            marks.setdefault(entry[0], {})["stop"] = entry[6]
     return marks
 
 
@@ -105,6 +106,10 @@ def _journeys(client, futures, submitted: float, arrived: dict, offsets: dict | 
     shift = (offsets or {}).get("scheduler", 0.0)
     totals = dict.fromkeys(PHASES, 0.0)
     wall = 0.0
+    lost = [key for key in keys if key not in sched or key not in work]
+    if lost:
+        raise RuntimeError(f"the logs no longer hold {len(lost)} of the {len(keys)} tasks: create the cluster with "
+                           f"distributed.admin.low-level-log-length >= {LOG_LENGTH}")
     for key in keys:
         s = {k: v - shift for k, v in sched[key].items()}
         w = work[key]

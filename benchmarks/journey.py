@@ -1,0 +1,50 @@
+"""The journey of a task, phase by phase (dask_bench.journey): for a submit().result() round trip and
+for one task of a map of 1,000, the time from submission to the scheduler, on the scheduler, to the
+worker, queued on the worker, executing, back to the scheduler and back to the client.
+
+The journeys are measured once per run, on one cluster (setup_cache: every phase of a journey comes
+from the same task, so the phases add up to its round trip), then each (workload, phase) parameter
+records them as its samples: asv's timer here is journey.PhaseClock, which the timed call advances
+by one measured phase. So each phase has samples and statistics, and `make compare` judges it by
+the same rule as every other benchmark: the history shows which hop moved between releases.
+"""
+
+import random
+
+import dask
+
+from dask_bench import cluster, journey
+
+from .common import Benchmark, ClusterBenchmark, Shape
+
+SAMPLES = 8
+# a sample: the mean journey of 10 submit round trips (each after a pause), or of the 1,000 tasks of a map
+PER_SAMPLE = {"submit": 10, "map": 1}
+
+
+class TaskJourney(Benchmark):
+    params = [list(journey.WORKLOADS), list(journey.PHASES)]
+    param_names = ["workload", "phase"]
+    timer = staticmethod(journey.PhaseClock.now)
+    rounds = 1  # every parameter replays the journeys setup_cache measured once
+    number = 1
+    repeat = (SAMPLES, SAMPLES, 1e9)
+    warmup_time = 0
+    timeout = 600
+
+    def setup_cache(self):
+        # the scheduler's and workers' logs must hold every transition of a 1,000-task map
+        with dask.config.set({"distributed.admin.low-level-log-length": journey.LOG_LENGTH}):
+            session = cluster.session(Shape(workers=2))
+        settle = ClusterBenchmark.settle
+        with session.placement():
+            return {name: journey.collect(session.client, name, SAMPLES, repeat, lambda: random.uniform(*settle))
+                    for name, repeat in PER_SAMPLE.items()}
+
+    def setup(self, journeys, workload, phase):
+        self.remaining = [j[phase] for j in journeys[workload]]
+
+    def time_phase(self, journeys, workload, phase):
+        journey.PhaseClock.advance(self.remaining.pop())
+
+    time_phase.unit = "seconds"

@@ -147,7 +147,7 @@ def test_noise_measures_one_commit_as_two_sides_and_reports_the_factor(sleepy, s
     assert match and float(match.group(1)) >= 1.0
     for param in ("'processes'", "'threads'"):
         row = next(l for l in proc.stdout.splitlines() if f"time_submit_result({param})" in l)
-        assert re.search(r"\d\.\d+ \[\d\.\d+, \d\.\d+\]", row), row  # the ratio and its interval
+        assert re.search(r"[\d.]+ \[[\d.]+, [\d.]+\]", row), row  # the ratio and its interval
     assert "| futures.SubmitLatency" in proc.stdout and "Detectable effect" in proc.stdout
 
 

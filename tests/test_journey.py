@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import dask
 import pytest
 from distributed import Client, LocalCluster
 from distributed.diagnostics.plugin import SchedulerPlugin
@@ -27,9 +28,12 @@ class SlowGraphArrival(SchedulerPlugin):
 
 
 @pytest.fixture(scope="module")
-def client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as c:
+def client(tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("journey-scratch")  # not dask's shared /tmp/dask-scratch-space
+    with dask.config.set({"temporary-directory": str(scratch)}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=logging.CRITICAL, local_directory=str(scratch)) as cluster, \
+            Client(cluster) as c:
         c.gather(c.map(abs, range(10), pure=False))  # warm
         yield c
 

@@ -54,7 +54,9 @@ def test_a_1ms_task_shows_about_1ms_in_execution(client):
     j = min((journey.submit_journey(client, seconds=0.001) for _ in range(5)), key=lambda j: j.wall)
     assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
     fast = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
-    assert fast.phases["execution"] < 0.0005, fast.phases
+    # execution includes the hand-off to and from the worker's thread (~0.4 ms here): the 1 ms task
+    # adds its 1 ms on top of a no-op's, and only there
+    assert 0.0008 <= j.phases["execution"] - fast.phases["execution"] <= 0.003, (j.phases, fast.phases)
 
 
 def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):

@@ -57,11 +57,24 @@ def _shared_identity() -> str:
 SHARED_IDENTITY = _shared_identity()
 
 
+def _own_sources(module) -> list[tuple[str, str]]:
+    """(name, source) of the module and of every other dask_bench module it imports (journey.py, say)."""
+    sources = [(module.__name__, inspect.getsource(module))]
+    shared = {(_ROOT / relative).resolve() for relative in SHARED_SOURCES}
+    for value in vars(module).values():
+        if inspect.ismodule(value) and value.__name__.startswith("dask_bench.") \
+                and Path(value.__file__).resolve() not in shared:
+            sources.append((value.__name__, inspect.getsource(value)))
+    return sorted(sources)
+
+
 def version_of(cls) -> str:
-    """A benchmark's asv version: its whole module (class, constants, helpers) and SHARED_IDENTITY."""
-    module = sys.modules[cls.__module__]
-    own = _normalized(inspect.getsource(module))
-    return hashlib.sha256((SHARED_IDENTITY + "\0" + own).encode()).hexdigest()
+    """A benchmark's asv version: its whole module (class, constants, helpers), the dask_bench modules
+    it imports beyond the shared ones, and SHARED_IDENTITY."""
+    digest = hashlib.sha256(SHARED_IDENTITY.encode())
+    for name, source in _own_sources(sys.modules[cls.__module__]):
+        digest.update(b"\0" + name.encode() + b"\0" + _normalized(source).encode())
+    return digest.hexdigest()
 
 
 class Benchmark:

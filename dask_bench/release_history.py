@@ -6,9 +6,11 @@ with the release's upload time. Commits are deterministic (fixed author, dates f
 trees from the sdists), so every machine that builds the same releases gets the same hashes, and
 the results committed under results/ match a fresh clone's repository.
 
-The release list is the latest N releases (default 4) plus every release recorded in the pin file
-(results/distributed-releases.txt), which this command keeps up to date: the history only grows,
-so the hashes of stored results never change. DISTRIBUTED_RELEASES="A B" builds exactly A and B.
+The release list is every release recorded in the pin file (results/distributed-releases.txt), in
+its order, then the latest patch of every minor release since 2025.1 (the oldest the suite supports:
+its graphs need task-spec) that is not there yet. This command keeps the pin file up to date: the
+history only grows at its end, so the hashes of stored results never change.
+DISTRIBUTED_RELEASES="A B" builds exactly A and B.
 
 --clone URL (DISTRIBUTED_REPO) instead mirrors a real distributed repository (URL or local path),
 for maintainers comparing real commits; a second run fetches what is new.
@@ -92,14 +94,29 @@ def sdist_releases(index_url: str = DEFAULT_INDEX) -> dict[str, Release]:
     return releases
 
 
-def choose(available: dict[str, Release], requested: list[str] | None, latest: int,
+SUPPORTED_SINCE = "2025.1"  # the oldest minor release the suite supports (task-spec graphs)
+
+
+def latest_patches(available: dict[str, Release], since: str) -> list[str]:
+    """The newest non-yanked patch of every minor release from `since` on, in version order."""
+    newest: dict[tuple[int, int], Version] = {}
+    for version, release in available.items():
+        parsed = Version(version)
+        if not release.yanked and parsed.release[:2] >= Version(since).release[:2]:
+            minor = parsed.release[:2]
+            newest[minor] = max(newest.get(minor, parsed), parsed)
+    return [str(v) for v in sorted(newest.values())]
+
+
+def choose(available: dict[str, Release], requested: list[str] | None, since: str,
            pinned: list[str]) -> list[Release]:
     """The releases of the history, in history order.
 
     Stored results refer to commit hashes, and a commit's hash covers its parents: the history may
     only grow at its end. So the pinned releases come first, in their recorded order, even if one
     was yanked since; new releases follow in version order, even a backport published after a newer
-    release (2026.7.2 after 2026.8.0 goes after 2026.8.0). Yanked releases are never added anew.
+    release (2026.7.2 after 2026.8.0 goes after 2026.8.0). Yanked releases are never added anew, nor
+    a patch older than the newest of its minor.
     """
     if requested:
         missing = [v for v in requested if v not in available]
@@ -109,9 +126,8 @@ def choose(available: dict[str, Release], requested: list[str] | None, latest: i
                                f"set DISTRIBUTED_RELEASES to released versions, e.g. \"{' '.join(newest[-2:])}\"")
         return sorted((available[v] for v in set(requested)), key=lambda r: r.key)
     kept = [available[v] for v in pinned if v in available]
-    listed = sorted((v for v, r in available.items() if not r.yanked), key=Version)
-    new = [available[v] for v in listed[-latest:] if v not in pinned]
-    return kept + sorted(new, key=lambda r: r.key)
+    new = [available[v] for v in latest_patches(available, since) if v not in pinned]
+    return kept + new
 
 
 def download(release: Release, cache_dir: Path) -> Path:
@@ -169,7 +185,18 @@ def _is_ours(path: Path) -> bool:
         return False
 
 
-def build_history(path: Path, releases: list[Release], cache_dir: Path, log=print) -> None:
+def line_dates(releases: list[Release], available: dict[str, Release]) -> dict[str, str]:
+    """Each release's commit date: the upload time of the first release of its minor line, so that a
+    late patch (2025.3.1, published in 2026) sits at its line's place on asv's date axis."""
+    first: dict[tuple[int, int], str] = {}
+    for release in available.values():
+        minor = release.key.release[:2]
+        first[minor] = min(first.get(minor, release.upload_time), release.upload_time)
+    return {r.version: first.get(r.key.release[:2], r.upload_time) for r in releases}
+
+
+def build_history(path: Path, releases: list[Release], cache_dir: Path, dates: dict[str, str] | None = None,
+                  log=print) -> None:
     """Create the repository at `path` (replacing an older release history there)."""
     parent = path.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -181,10 +208,10 @@ def build_history(path: Path, releases: list[Release], cache_dir: Path, log=prin
             sdist = download(release, cache_dir)
             _replace_tree(work, sdist, release.version)
             git("add", "-A", cwd=work)
-            date = release.upload_time
+            date = (dates or {}).get(release.version, release.upload_time)
             git("commit", "-q", "--no-verify", "-m",
                 f"distributed {release.version}\n\nSource distribution {sdist.name} from the package index, "
-                f"sha256 {release.sha256}.", cwd=work,
+                f"uploaded {release.upload_time}, sha256 {release.sha256}.", cwd=work,
                 env={**IDENTITY, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
             git("tag", release.version, cwd=work)
             log(f"  {release.version}  {git('rev-parse', 'HEAD', cwd=work)[:12]}  {date[:10]}")
@@ -245,7 +272,8 @@ def main(argv=None) -> int:
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="where the repository goes (asv.conf.json's repo)")
     parser.add_argument("--releases", default=os.environ.get("DISTRIBUTED_RELEASES", ""),
                         help='exact versions, e.g. "2026.7.1 2026.8.0" (default: $DISTRIBUTED_RELEASES)')
-    parser.add_argument("--latest", type=int, default=4, help="how many of the newest releases (default 4)")
+    parser.add_argument("--since", default=SUPPORTED_SINCE,
+                        help=f"the oldest minor release (default {SUPPORTED_SINCE}, the oldest the suite supports)")
     parser.add_argument("--clone", default=os.environ.get("DISTRIBUTED_REPO", ""),
                         help="mirror this repository (URL or path) instead (default: $DISTRIBUTED_REPO)")
     parser.add_argument("--index-url", default=os.environ.get("DISTRIBUTED_INDEX_URL", DEFAULT_INDEX))
@@ -253,8 +281,13 @@ def main(argv=None) -> int:
                         help="releases that stored results refer to; kept in the default history")
     parser.add_argument("--cache-dir", type=Path, default=REPO_ROOT / ".asv" / "sdists")
     args = parser.parse_args(argv)
-    if args.latest < 1:
-        parser.error(f"--latest {args.latest}: build at least 1 release (default 4)")
+    try:
+        too_old = Version(args.since).release[:2] < Version(SUPPORTED_SINCE).release[:2]
+    except InvalidVersion:
+        parser.error(f"--since {args.since}: give a release like {SUPPORTED_SINCE}")
+    if too_old:
+        parser.error(f"--since {args.since}: the suite supports releases from {SUPPORTED_SINCE} on "
+                     "(older graphs have no task-spec)")
     path = args.path.absolute()
     try:
         if args.clone:
@@ -271,7 +304,7 @@ def main(argv=None) -> int:
                 print(f"{path}: {exc}; using the history already here ({' '.join(have)})", file=sys.stderr)
                 return 0
             raise
-        releases = choose(available, requested, args.latest, pinned)
+        releases = choose(available, requested, args.since, pinned)
         versions = [r.version for r in releases]
         if path.exists() and not _is_ours(path):
             raise HistoryError(f"{path} exists and is not a release history made by this command (a mirror of "
@@ -280,7 +313,7 @@ def main(argv=None) -> int:
             print(f"{path}: up to date ({' '.join(versions)})")
         else:
             print(f"{path}: release history of {PROJECT} {' '.join(versions)}")
-            build_history(path, releases, args.cache_dir)
+            build_history(path, releases, args.cache_dir, line_dates(releases, available))
         if not requested:
             args.pin_file.parent.mkdir(parents=True, exist_ok=True)
             args.pin_file.write_text("\n".join(versions) + "\n")

@@ -271,9 +271,9 @@ def test_the_same_releases_give_the_same_commits_anywhere(asv_workspace, tmp_pat
     assert rev(other) == rev(asv_workspace["repo"])
 
 
-def test_zero_releases_is_refused(tmp_path):
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--latest", "0")
-    assert proc.returncode == 2 and "--latest 0: build at least 1 release" in proc.stderr
+def test_releases_older_than_the_suite_supports_are_refused(tmp_path):
+    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--since", "2024.12")
+    assert proc.returncode == 2 and "the suite supports releases from 2025.1 on" in proc.stderr
     assert not (tmp_path / "r").exists()
 
 
@@ -410,8 +410,17 @@ def test_new_releases_only_ever_extend_the_history():
     pinned = ["2026.6.0", "2026.7.0", "2026.8.0"]
     available = {v: rel(v) for v in pinned} | {"2026.7.1": rel("2026.7.1"), "2026.9.0": rel("2026.9.0")}
     available["2026.7.0"] = rel("2026.7.0", yanked=True)
-    order = [r.version for r in choose(available, None, 4, pinned)]
+    order = [r.version for r in choose(available, None, "2026.6", pinned)]
     assert order[:3] == pinned, "the pinned history comes first, yanked or not"
     assert order[3:] == ["2026.7.1", "2026.9.0"], "new releases, the late backport among them, follow"
     available["2026.9.1"] = rel("2026.9.1", yanked=True)
-    assert "2026.9.1" not in [r.version for r in choose(available, None, 4, pinned)]
+    assert "2026.9.1" not in [r.version for r in choose(available, None, "2026.6", pinned)]
+
+
+def test_the_default_history_is_the_latest_patch_of_every_minor_since_2025_1():
+    from dask_bench.release_history import Release, SUPPORTED_SINCE, choose
+
+    versions = ["2024.12.1", "2025.1.0", "2025.3.0", "2025.3.1", "2025.9.1", "2025.9.2", "2026.1.0"]
+    available = {v: Release(v, f"u/{v}", "0" * 64, "2026-01-01T00:00:00Z", v == "2025.9.2") for v in versions}
+    order = [r.version for r in choose(available, None, SUPPORTED_SINCE, [])]
+    assert order == ["2025.1.0", "2025.3.1", "2025.9.1", "2026.1.0"], "no 2024 release, no older patch, none yanked"

@@ -154,6 +154,20 @@ def test_a_benchmarks_version_covers_shared_code_and_the_data_preset(tmp_path, m
     assert common._shared_identity() != before
 
 
+def test_a_benchmarks_version_covers_the_dask_bench_modules_it_imports(monkeypatch):
+    import benchmarks.common as common
+    import benchmarks.journey as bench_journey
+    from dask_bench import journey
+
+    names = [name for name, _ in common._own_sources(bench_journey)]
+    assert names == ["benchmarks.journey", "dask_bench.journey"]
+    before = common.version_of(bench_journey.TaskJourney)
+    real = common.inspect.getsource
+    monkeypatch.setattr(common.inspect, "getsource",
+                        lambda obj: real(obj) + ("\nPHASES = ()\n" if obj is journey else ""))
+    assert common.version_of(bench_journey.TaskJourney) != before, "a change in dask_bench/journey.py is a new version"
+
+
 # -- the calibration's injections --------------------------------------------------------------
 
 def test_each_injection_site_exists_in_the_installed_distributed():

@@ -32,11 +32,11 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready noise ab calibrate \
+.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args noise ab calibrate \
         publish preview report browser test clean compare-args rev-arg
 
 help:
-	@echo "make bench              install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
+	@echo "make bench [BENCH=regex] install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
 	@echo "make history [RELEASES=\"A B\"] [LATEST=N]   measure every release without a valid stored result"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>   the first commit that made BENCH slower"
@@ -45,6 +45,9 @@ help:
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
 	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1]   detection matrix"
+	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
+	@echo "make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   the phases and functions that changed"
+	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md)"
 	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]"
 	@echo "make publish | preview [PORT=8080] | report"
 	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
@@ -71,8 +74,9 @@ machine: install
 check: install
 	$(PY) -m dask_bench.preflight --config $(ASV_CONFIG)
 
-bench: install data distributed-repo machine check
-	$(PY) -m dask_bench.asv_run --results results --selection default -- run --show-stderr --record-samples main^!
+bench: install data $(REPO_FOR_CONFIG) machine check
+	$(PY) -m dask_bench.asv_run $(if $(BENCH),,--selection default) -- run --config $(ASV_CONFIG) --show-stderr \
+	  --record-samples $(BENCH_ARGS) main^!
 	$(MAKE) --no-print-directory report
 	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
@@ -91,8 +95,8 @@ bisect: bisect-args compare-ready
 	$(PY) -m dask_bench.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
-load: install data distributed-repo machine check
-	$(PY) -m dask_bench.asv_run --results results --selection load -- run --show-stderr --record-samples main^!
+load: install data $(REPO_FOR_CONFIG) machine check
+	$(PY) -m dask_bench.asv_run --selection load -- run --config $(ASV_CONFIG) --show-stderr --record-samples main^!
 	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
@@ -108,7 +112,20 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 compare: compare-args compare-ready
 	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
-	  $(if $(MACHINE),--stored-machine "$(MACHINE)"))
+	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile)
+
+profile-args:
+	@test -n "$(BENCH)" || { echo "usage: make profile BENCH=<regex> [REV=<rev>]"; exit 2; }
+profile-diff-args:
+	@test -n "$(BENCH)" -a -n "$(BASE)" -a -n "$(HEAD)" || \
+	  { echo "usage: make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>"; exit 2; }
+
+# profiles/<benchmark>/<version>/index.html: performance report, py-spy, sampled profiles, journey, memory
+profile: profile-args compare-ready
+	$(PY) -m dask_bench.profile "$(BENCH)" --rev "$(or $(REV),main)" --config $(ASV_CONFIG)
+
+profile-diff: profile-diff-args compare-ready
+	$(PY) -m dask_bench.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG)
 
 noise: rev-arg compare-ready
 	$(PY) -m dask_bench.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
@@ -144,4 +161,4 @@ test: install browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) html .pytest_cache compare.md noise.md ab-*.md calibration.md calibration.json
+	rm -rf $(VENV) html profiles .pytest_cache compare.md noise.md ab-*.md calibration.md calibration.json

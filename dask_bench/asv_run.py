@@ -160,6 +160,19 @@ def run(asv_args: list[str], results_dir: Path | None = None) -> int:
             shutil.rmtree(copy, ignore_errors=True)
 
 
+def _results_dir(asv_args: list[str]) -> Path | None:
+    """The results directory of the configuration an `asv run` uses (--config, else asv.conf.json)."""
+    if asv_args[:1] != ["run"]:
+        return None
+    config = next((asv_args[i + 1] for i, a in enumerate(asv_args[:-1]) if a == "--config"), "asv.conf.json")
+    from . import asvapi
+
+    try:
+        return Path(asvapi.config(Path(config)).results_dir)
+    except asvapi.AsvError:
+        return None  # asv itself reports the configuration's problem
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.asv_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
@@ -170,8 +183,9 @@ def main(argv=None) -> int:
     asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
     if args.selection:
         asv_args = [*asv_args[:1], "-b", {"default": DEFAULT, "load": LOAD}[args.selection], *asv_args[1:]]
+    results = args.results or _results_dir(asv_args)
     try:
-        return run(asv_args, args.results)
+        return run(asv_args, results)
     except Stopped as stop:
         return 128 + stop.signum
 

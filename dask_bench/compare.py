@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import subprocess
 import sys
@@ -287,6 +288,10 @@ def main(argv=None) -> int:
     measurement_options(parser, WORK_DIR, REPO_ROOT / "compare.md")
     parser.add_argument("--stored-base", type=Path, help="take BASE from this results directory (not measured)")
     parser.add_argument("--stored-machine", help="the machine of --stored-base's results (default: this host)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile every regressed benchmark on both sides and link the diff pages")
+    parser.add_argument("--profiles", type=Path, help="where --profile writes (default: profiles/)")
+    parser.add_argument("--profile-seconds", type=float, default=5.0, help="how long each profile samples")
     args = parser.parse_args(argv)
     try:
         check_options(args)
@@ -313,10 +318,35 @@ def main(argv=None) -> int:
         print(f"compare: error: {exc}", file=sys.stderr)
         return 2
     text = render(rows, sides[0], sides[1], args.factor)
+    if args.profile:
+        text += profile_regressions(rows, sides, args.markdown.parent, args.profiles, args.profile_seconds)
     print(text)
     args.markdown.write_text(text)
     print(f"(written to {args.markdown})")
     return 1 if any(r.flags_regression for r in rows) else 0
+
+
+def profile_regressions(rows: list[Row], sides: list[Side], relative_to: Path, out: Path | None,
+                        seconds: float) -> str:
+    """The why beside the verdict: each regressed benchmark profiled on both sides (in the environments
+    just measured), as markdown links to the diff pages."""
+    from . import profile
+
+    regressed = [r.benchmark for r in rows if r.flags_regression]
+    if not regressed:
+        return "\nProfiles: no regression, nothing profiled.\n"
+    pythons = [profile.installed(s.config, s.commit) for s in sides]
+    lines = ["", "Profiles of the regressed benchmarks (BASE against HEAD):", ""]
+    for name in regressed:
+        try:
+            page = profile.profile_diff(name, (pythons[0], sides[0].commit), (pythons[1], sides[1].commit),
+                                        out or profile.PROFILES_DIR, samples=3, seconds=seconds)
+        except profile.ProfileError as exc:
+            lines.append(f"- {name}: not profiled ({exc})")
+            continue
+        target = os.path.relpath(page.resolve(), relative_to.resolve())
+        lines.append(f"- [{name}]({target})")
+    return "\n".join(lines) + "\n"
 
 
 def guarded_main(argv=None, main=main, prog="compare") -> int:

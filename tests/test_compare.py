@@ -301,3 +301,93 @@ def test_published_site_in_headless_chromium(preview, tmp_path):
     ink = plot.min(axis=2) < 0.7  # series lines and points; the background and grid lines are lighter
     assert ink.sum() > 300, f"only {ink.sum()} drawn pixels inside the graph's axes"
     print(f"screenshot: {shot}")
+
+
+# -- profiles: the why beside the verdict ---------------------------------------------------------
+
+def netlog_urls(path: Path) -> set[str]:
+    """Every URL Chromium's network log saw (requests, redirects, sockets)."""
+    text = path.read_text(errors="replace")
+    return set(re.findall(r'"url":"([^"]+)"', text))
+
+
+def local_only(urls: set[str]) -> set[str]:
+    return {u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:", "chrome:"))}
+
+
+@pytest.fixture(scope="module")
+def profiled(sleepy, slowdown):
+    """compare --profile over the stored verdict of the 15 ms submission sleep (no new measurement)."""
+    markdown = sleepy["root"] / "compare-profiled.md"
+    out = sleepy["root"] / "profiles"
+    proc = run(PY, "-m", "dask_bench.compare", "2026.8.0", sleepy["slow"], "--config", sleepy["config"],
+               "--workdir", sleepy["root"] / "compare", "--markdown", markdown, "--no-run",
+               "-b", r"futures\.SubmitLatency\.time_submit_result", "--profile", "--profiles", out,
+               "--profile-seconds", "1", env=sleepy["env"], timeout=900)
+    return proc, markdown, out
+
+
+def test_compare_profile_links_a_diff_that_puts_the_delay_in_the_submit_phase(profiled, sleepy):
+    proc, markdown, out = profiled
+    sleepy_commit = sleepy["slow"]
+    base_commit = git(sleepy["repo"], "rev-parse", "2026.8.0^{commit}")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    links = re.findall(r"- \[(futures\.SubmitLatency\.time_submit_result\('\w+'\))\]\(([^)]+)\)", markdown.read_text())
+    assert links, markdown.read_text()[-2000:]
+    for name, link in links:
+        diff = (markdown.parent / link).resolve()
+        assert diff.exists(), diff
+        bench_dir = diff.parent
+        sides = {s["commit"]: s for s in (json.loads(p.read_text()) for p in bench_dir.glob("*/profile.json"))}
+        base, head = sides[base_commit], sides[sleepy_commit]
+        assert base["benchmark"] == head["benchmark"] == name
+        # the 15 ms sleep is in the client's submission path: the submit phase carries it, not execution
+        change = {p: head["journey"]["submit"][p] - base["journey"]["submit"][p] for p in base["journey"]["submit"]}
+        assert change["submit"] > 0.010, change
+        assert max(change, key=lambda p: abs(change[p])) == "submit", change
+        assert abs(change["execution"]) < 0.003, change
+        # phases add up to the round trip within the journey's own check; the page shows them
+        page = (bench_dir / head["distributed"] / "index.html").read_text()
+        assert "The journey of a task" in page and "dominated by submit" in page
+        assert (bench_dir / head["distributed"] / "performance-report.html").stat().st_size > 100_000
+        assert head["functions"]["scheduler event loop"], "distributed's profiler sampled the scheduler"
+        assert any(note.endswith(".speedscope.json") for note in head["py_spy"].values()), head["py_spy"]
+        assert len(head["memory"]["bytes"]) >= 5
+
+
+def test_profile_pages_render_offline_in_headless_chromium(profiled, tmp_path):
+    _, _, out = profiled
+    server = subprocess.Popen([PY, "-m", "dask_bench.preview", "--html", str(out), "--port", "0"],
+                              cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
+        diff = next(out.glob("*/diff-*.html"))
+        version = next(p for p in diff.parent.iterdir() if (p / "performance-report.html").exists())
+        pages = {"diff": diff.relative_to(out), "index": version.relative_to(out) / "index.html",
+                 "report": version.relative_to(out) / "performance-report.html"}
+        for name, relative in pages.items():
+            log = tmp_path / f"{name}.netlog.json"
+            shot = tmp_path / f"{name}.png"
+            chromium(f"--log-net-log={log}", "--window-size=1200,900", f"--screenshot={shot}",
+                     url + str(relative), profile=tmp_path / f"chromium-{name}")
+            urls = netlog_urls(log)
+            assert any(u.startswith(url) for u in urls), "the page was loaded from the local server"
+            assert not local_only(urls), f"{name}: requests left 127.0.0.1: {local_only(urls)}"
+            import matplotlib.image as mpimg
+
+            ink = (mpimg.imread(shot)[..., :3].min(axis=2) < 0.7).sum()
+            assert ink > 5000, f"{name}: only {ink} drawn pixels: the page did not render"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_profile_of_a_name_that_matches_nothing_lists_the_benchmarks(sleepy, tmp_path):
+    started = time.monotonic()
+    proc = run(PY, "-m", "dask_bench.profile", "no_such_benchmark", "--config", sleepy["config"],
+               "--out", tmp_path / "profiles", env=sleepy["env"], timeout=120)
+    assert time.monotonic() - started < 60
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "BENCH='no_such_benchmark' matches no benchmark" in proc.stderr
+    assert "futures.SubmitLatency.time_submit_result('processes')" in proc.stderr
+    assert not list((tmp_path / "profiles").glob("*/*"))

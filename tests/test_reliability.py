@@ -91,17 +91,32 @@ def test_ctrl_c_stops_an_asv_run_mid_benchmark_and_leaves_nothing(asv_workspace,
         json.loads(path.read_text())  # no half-written file
 
 
-@pytest.mark.parametrize("how", ["make compare + SIGINT", "./compare + SIGTERM", "make history + SIGINT"])
-def test_compare_stops_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
+# The package index and npm registry refused: once set up, these commands need no network.
+OFFLINE = {"DISTRIBUTED_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+           "DASK_BENCH_NPM_REGISTRY": "http://127.0.0.1:9"}
+
+
+@pytest.mark.parametrize("how", ["make bench offline + SIGINT", "make compare + SIGINT", "./compare + SIGTERM",
+                                 "make history + SIGINT", "make noise offline + SIGTERM", "make ab offline + SIGINT"])
+def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
     ws = asv_workspace
     marker = {"DASK_BENCH_TEST_RUN": f"{how}-{os.getpid()}"}
     events = tmp_path / "events.jsonl"
     config = write_asv_config(tmp_path / "asv.json", repo=ws["repo"], env_dir=ws["env_dir"],
                               results_dir=tmp_path / "results", html_dir=tmp_path / "html")
     env = run_env(ws["data"], tmp_path, marker, DASK_BENCH_EVENTS=str(events), DASK_BENCH_WORKERS="1",
-                  ASV_CONFIG=str(config))
+                  ASV_CONFIG=str(config), **(OFFLINE if "offline" in how else {}))
     bench = "as_completed.Throughput"
-    if how.startswith("make compare"):
+    if how.startswith("make bench"):
+        args = ["make", "bench", f"BENCH={bench}", "SIZE=tiny"]
+        signum, code = signal.SIGINT, None
+    elif how.startswith("make noise"):
+        args = ["make", "noise", "REV=2026.8.0", f"BENCH={bench}", f"NOISE_DIR={tmp_path / 'noise'}"]
+        signum, code = signal.SIGTERM, None
+    elif how.startswith("make ab"):
+        args = ["make", "ab", "REV=2026.8.0", f"BENCH={bench}"]
+        signum, code = signal.SIGINT, None
+    elif how.startswith("make compare"):
         args = ["make", "compare", "BASE=2026.7.1", "HEAD=2026.8.0", f"BENCH={bench}", f"COMPARE_MD={tmp_path / 'c.md'}"]
         signum, code = signal.SIGINT, None  # make reports the interruption its own way
     elif how.startswith("make history"):

@@ -256,3 +256,20 @@ def test_the_report_stacks_the_phases_of_a_journey_per_release(tmp_path):
     assert (tmp_path / "journey.png").stat().st_size > 5000
     assert table.count("<tr>") == 5 and "worker_queue" in table
     assert "<td>0.400</td>" in table and "<td>2.800</td>" in table  # r1's scheduler phase doubled; the sum
+
+
+# -- profiles: distributed's sampled profile per function --------------------------------------
+
+def test_sampled_time_per_function_counts_self_and_recursion_once():
+    from dask_bench.profile_run import flatten
+
+    def node(name, count, *children):
+        return {"count": count, "description": {"name": name, "filename": "f.py", "line_number": 1},
+                "children": {f"{name}-{i}": c for i, c in enumerate(children)}}
+
+    # run (10 samples) -> walk (8) -> walk (5, recursion) ; run -> idle (2)
+    tree = {"count": 10, "children": {"r": node("run", 10, node("walk", 8, node("walk", 5)), node("idle", 2))}}
+    rows = {r["function"].split(" ")[0]: r for r in flatten(tree, interval=0.01, calls=2)}
+    assert rows["walk"]["self"] == (3 + 5) * 0.01 / 2 and rows["walk"]["total"] == 8 * 0.01 / 2
+    assert rows["run"]["self"] == 0 and rows["run"]["total"] == 10 * 0.01 / 2
+    assert rows["idle"]["self"] == rows["idle"]["total"] == 2 * 0.01 / 2

@@ -41,10 +41,14 @@ class TaskJourney(Benchmark):
             return {name: journey.collect(session.client, name, SAMPLES, repeat, lambda: random.uniform(*settle))
                     for name, repeat in PER_SAMPLE.items()}
 
-    def setup(self, journeys, workload, phase):
-        self.remaining = [j[phase] for j in journeys[workload]]
+    # asv runs setup() before every sample, so the position in the journeys lives in the class: each
+    # sample takes the next journey (one process per parameter starts at the first).
+    taken: dict = {}
 
     def time_phase(self, journeys, workload, phase):
-        journey.PhaseClock.advance(self.remaining.pop())
+        k = TaskJourney.taken.get((workload, phase), 0)
+        TaskJourney.taken[(workload, phase)] = k + 1
+        samples = journeys[workload]
+        journey.PhaseClock.advance(samples[k % len(samples)][phase])
 
     time_phase.unit = "seconds"

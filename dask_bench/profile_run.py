@@ -34,6 +34,7 @@ from pathlib import Path
 
 import dask
 import distributed
+from dask.utils import parse_timedelta
 
 from . import cluster, journey
 
@@ -185,7 +186,7 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
             for k, pid in enumerate(sorted(client.run(os.getpid).values())):
                 roles[f"worker-{k + 1}"] = pid
     values = []
-    interval = dask.utils.parse_timedelta(dask.config.get("distributed.worker.profile.interval"), default="ms")
+    interval = parse_timedelta(dask.config.get("distributed.worker.profile.interval"), default="ms")
     with PySpy(py_spy, roles, out) as spy:
         if client is None:
             started = time.time()

@@ -319,6 +319,13 @@ excluding 1, the ratio beyond {factor:g}) between consecutive releases; its fals
 </body></html>
 """
     (out / "history.html").write_text(text)
+    markdown = ["| releases | benchmark | direction | ratio [95% CI] | p | moved together |", "|---|---|---|---|---:|---|"]
+    markdown += [f"| {before} → {after} | `{c.benchmark}` | {c.direction} | {format_ratio(c.decision)} | "
+                 f"{c.decision.p:.2g} | {len(group) - 1} other(s) |"
+                 for (before, after), group in changes.together(found).items() for c in group]
+    (out / "history-changes.md").write_text(
+        f"Changes between consecutive releases, machine {machine}, FACTOR {factor:g}: {len(found)}\n\n"
+        + "\n".join(markdown) + "\n")
     return out / "history.html"
 
 

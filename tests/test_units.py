@@ -273,3 +273,18 @@ def test_sampled_time_per_function_counts_self_and_recursion_once():
     assert rows["walk"]["self"] == (3 + 5) * 0.01 / 2 and rows["walk"]["total"] == 8 * 0.01 / 2
     assert rows["run"]["self"] == 0 and rows["run"]["total"] == 10 * 0.01 / 2
     assert rows["idle"]["self"] == rows["idle"]["total"] == 2 * 0.01 / 2
+
+
+def test_each_journey_sample_is_the_next_journey_not_the_same_one_again():
+    from benchmarks.journey import TaskJourney
+    from dask_bench.journey import PhaseClock
+
+    journeys = {"submit": [{"execution": 0.001 * (i + 1)} for i in range(3)]}
+    bench, got = TaskJourney(), []
+    for _ in range(4):  # asv: setup (if any), then one timed call per sample
+        if hasattr(bench, "setup"):
+            bench.setup(journeys, "submit", "execution")
+        before = PhaseClock.now()
+        bench.time_phase(journeys, "submit", "execution")
+        got.append(round(PhaseClock.now() - before, 6))
+    assert got == [0.001, 0.002, 0.003, 0.001]

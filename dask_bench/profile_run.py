@@ -203,15 +203,15 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
                     sampler.sample("cluster", client=client, measure="process", interval=0.1):
                 while len(values) < samples or (time.time() - started < seconds and len(values) < 100):
                     values.append(one_sample())
-            stopped = time.time()
-            time.sleep(1.1)  # the profiles' last cycle (distributed.worker.profile.cycle, 1 s) is recorded
+            # The profiles are kept in cycles (distributed.worker.profile.cycle, 1 s) stamped when they
+            # end; everything since the cycle before the samples, the current one included (no stop).
+            cycle = parse_timedelta(dask.config.get("distributed.worker.profile.cycle"), default="ms")
+            since = started - cycle
             calls = len(values)  # one call of the timed method per sample here
             summary["functions"] = {
-                "scheduler event loop": flatten(client.profile(start=started, stop=stopped, scheduler=True),
-                                                interval, calls),
-                "worker task threads": flatten(client.profile(start=started, stop=stopped), interval, calls),
-                "worker event loops": flatten(client.profile(start=started, stop=stopped, server=True),
-                                              interval, calls),
+                "scheduler event loop": flatten(client.profile(start=since, scheduler=True), interval, calls),
+                "worker task threads": flatten(client.profile(start=since), interval, calls),
+                "worker event loops": flatten(client.profile(start=since, server=True), interval, calls),
             }
             summary["memory"] = _memory_series(sampler)
             summary["performance_report"] = "performance-report.html"

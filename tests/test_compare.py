@@ -357,11 +357,11 @@ def test_compare_profile_links_a_diff_that_puts_the_delay_in_the_submit_phase(pr
 
 def test_profile_pages_render_offline_in_headless_chromium(profiled, tmp_path):
     _, _, out = profiled
-    server = subprocess.Popen([PY, "-m", "dask_bench.preview", "--html", str(out), "--port", "0"],
+    server = subprocess.Popen([PY, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(out), "0"],
                               cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
-        diff = next(out.glob("*/diff-*.html"))
+        diff = next(out.glob("*processes*/diff-*.html"))
         version = next(p for p in diff.parent.iterdir() if (p / "performance-report.html").exists())
         pages = {"diff": diff.relative_to(out), "index": version.relative_to(out) / "index.html",
                  "report": version.relative_to(out) / "performance-report.html"}

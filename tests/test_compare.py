@@ -350,8 +350,10 @@ def test_compare_profile_links_a_diff_that_puts_the_delay_in_the_submit_phase(pr
         page = (bench_dir / head["distributed"] / "index.html").read_text()
         assert "The journey of a task" in page and "dominated by submit" in page
         assert (bench_dir / head["distributed"] / "performance-report.html").stat().st_size > 100_000
-        assert head["functions"]["scheduler event loop"], "distributed's profiler sampled the scheduler"
-        assert any(note.endswith(".speedscope.json") for note in head["py_spy"].values()), head["py_spy"]
+        assert set(head["functions"]) == {"scheduler event loop", "worker task threads", "worker event loops"}
+        spy = bench_dir / head["distributed"] / head["py_spy"]["client-scheduler"]
+        sampled = json.loads(spy.read_text())["profiles"]
+        assert sum(len(p["samples"]) for p in sampled) > 50, "py-spy sampled the client and scheduler process"
         assert len(head["memory"]["bytes"]) >= 5
 
 

@@ -311,8 +311,15 @@ def netlog_urls(path: Path) -> set[str]:
     return set(re.findall(r'"url":"([^"]+)"', text))
 
 
+# Chromium's own background services (component updates, its clock, account check), not the page's.
+BROWSER_OWN = ("http://update.googleapis.com/", "https://update.googleapis.com/", "http://clients2.google.com/",
+               "https://clients2.google.com/", "https://accounts.google.com/")
+
+
 def local_only(urls: set[str]) -> set[str]:
-    return {u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:", "chrome:"))}
+    """The URLs that left 127.0.0.1 for the page (not Chromium's own background services)."""
+    return {u for u in urls if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:", "chrome:",
+                                                 *BROWSER_OWN))}
 
 
 @pytest.fixture(scope="module")

@@ -142,6 +142,13 @@ class PySpy:
 
 # -- one benchmark -------------------------------------------------------------------------------
 
+def _self_contained(page: Path) -> None:
+    """dask's report inlines BokehJS but links its favicon from docs.dask.org: drop every <link> to
+    another host, so opening the page requests nothing from outside."""
+    text = page.read_text()
+    page.write_text(re.sub(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", "", text))
+
+
 def _memory_series(sampler) -> dict:
     frame = sampler.to_pandas(align=True)
     if frame.empty:
@@ -203,6 +210,7 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
                     sampler.sample("cluster", client=client, measure="process", interval=0.1):
                 while len(values) < samples or (time.time() - started < seconds and len(values) < 100):
                     values.append(one_sample())
+            _self_contained(out / "performance-report.html")
             # The profiles are kept in cycles (distributed.worker.profile.cycle, 1 s) stamped when they
             # end; everything since the cycle before the samples, the current one included (no stop).
             cycle = parse_timedelta(dask.config.get("distributed.worker.profile.cycle"), default="ms")

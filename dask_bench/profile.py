@@ -181,7 +181,7 @@ def _memory_svg(memory: dict) -> str:
             f"<line x1='40' y1='{height - 20}' x2='{width - 10}' y2='{height - 20}' stroke='#999'/></svg>")
 
 
-def _functions_section(functions: dict) -> str:
+def _functions_section(functions: dict, notes: dict) -> str:
     parts = ["<h2>Where the time goes: distributed's sampled profiles</h2><p class='note'>Sampled time per call "
              "of the benchmark (distributed.worker.profile.interval sampling). Self: the function on top of the "
              "stack; total: anywhere on it.</p>"]
@@ -189,7 +189,8 @@ def _functions_section(functions: dict) -> str:
         parts.append(f"<h3>{html.escape(role)}</h3><table><tr><th>function</th><th>self</th><th>total</th></tr>")
         parts += [f"<tr><td><code>{html.escape(r['function'])}</code></td><td>{_seconds(r['self'])}</td>"
                   f"<td>{_seconds(r['total'])}</td></tr>" for r in rows[:SHOWN_FUNCTIONS]]
-        parts.append("</table>" if rows else "<tr><td colspan=3>no samples</td></tr></table>")
+        why = html.escape(notes.get(role, "no samples"))
+        parts.append("</table>" if rows else f"<tr><td colspan=3>{why}</td></tr></table>")
     return "".join(parts)
 
 
@@ -217,7 +218,7 @@ def page(s: dict) -> str:
                     "(distributed.diagnostics.MemorySampler, every 0.1 s) while the samples ran.</p>")
         body.append(_memory_svg(s["memory"]))
     if "functions" in s:
-        body.append(_functions_section(s["functions"]))
+        body.append(_functions_section(s["functions"], s.get("functions_notes", {})))
     return _html(f"profile: {s['benchmark']} on distributed {s['distributed']}", "".join(body))
 
 

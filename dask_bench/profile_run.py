@@ -149,6 +149,21 @@ def _self_contained(page: Path) -> None:
     page.write_text(re.sub(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", "", text))
 
 
+def _profiler_notes(functions: dict) -> dict:
+    """Why a role of distributed's profiler has no samples, where the reason is known."""
+    notes = {}
+    for role, rows in functions.items():
+        if rows:
+            continue
+        if "event loop" in role and sys.version_info[:2] == (3, 11):
+            # distributed/core.py: Server profiles its event loop except on Python 3.11
+            notes[role] = ("distributed does not profile event loops on Python 3.11 (distributed/core.py); "
+                           "py-spy's profiles above cover them")
+        else:
+            notes[role] = "no samples: the tasks are too short for a 10 ms sampling interval; see py-spy's profiles"
+    return notes
+
+
 def _memory_series(sampler) -> dict:
     frame = sampler.to_pandas(align=True)
     if frame.empty:
@@ -221,6 +236,7 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
                 "worker task threads": flatten(client.profile(start=since), interval, calls),
                 "worker event loops": flatten(client.profile(start=since, server=True), interval, calls),
             }
+            summary["functions_notes"] = _profiler_notes(summary["functions"])
             summary["memory"] = _memory_series(sampler)
             summary["performance_report"] = "performance-report.html"
     summary["py_spy"] = spy.notes

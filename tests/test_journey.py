@@ -71,6 +71,34 @@ def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(
     assert before.tasks == 50 and sum(before.phases.values()) == pytest.approx(before.wall, rel=1e-6)
 
 
+def _slow_task_execution(seconds):
+    """On a worker: wrap distributed's task runner (worker._run_task_simple) with a sleep, or undo it."""
+    import time as clock
+
+    from distributed import worker
+
+    original = getattr(worker, "_dask_bench_original", worker._run_task_simple)
+    worker._dask_bench_original = original
+    if seconds:
+        def slower(*args, **kwargs):
+            clock.sleep(seconds)
+            return original(*args, **kwargs)
+        worker._run_task_simple = slower
+    else:
+        worker._run_task_simple = original
+
+
+def test_a_delay_in_the_workers_task_execution_shows_in_execution(client):
+    fast = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
+    client.run(_slow_task_execution, 0.003)
+    try:
+        slow = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
+    finally:
+        client.run(_slow_task_execution, 0)
+    assert 0.0025 <= slow.phases["execution"] - fast.phases["execution"] <= 0.006, (slow.phases, fast.phases)
+    assert slow.phases["scheduler"] < 0.001 and slow.phases["worker_queue"] < 0.001, slow.phases
+
+
 def test_a_map_of_tasks_averages_each_phase_over_its_tasks(client):
     j = journey.map_journey(client, 200, seconds=0.001)
     assert j.tasks == 200

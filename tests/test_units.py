@@ -288,3 +288,20 @@ def test_each_journey_sample_is_the_next_journey_not_the_same_one_again():
         bench.time_phase(journeys, "submit", "execution")
         got.append(round(PhaseClock.now() - before, 6))
     assert got == [0.001, 0.002, 0.003, 0.001]
+
+
+def test_history_measures_again_what_the_current_code_would_time_differently(monkeypatch):
+    """The committed history is current; a benchmark whose code changed since counts as missing,
+    whatever benchmarks.json (the last discovery) says."""
+    from dask_bench import history
+
+    machine = committed_machine()
+    newest = max(runs(COMMITTED, machine), key=lambda r: r.date).commit
+    from dask_bench.asv_run import DEFAULT
+
+    assert not history.missing(COMMITTED, newest, machine, [DEFAULT]), "the committed results are stale"
+    selection = [r"^futures\.SubmitLatency\."]
+    versions = history.current_versions()
+    changed = {**versions, "futures.SubmitLatency.time_submit_result": "0" * 64}
+    monkeypatch.setattr(history, "current_versions", lambda: changed)
+    assert history.missing(COMMITTED, newest, machine, selection)

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import asv_run as asv_runner, asvapi
 from .asv_config import MAIN_CONFIG, REPO_ROOT
 from .compare import WORK_DIR, CompareError, prebuild, resolve, side_config
+from .profile_run import short_path
 
 PROFILES_DIR = REPO_ROOT / "profiles"
 PHASE_NAMES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
@@ -114,6 +115,10 @@ def profile_one(python: Path, label: str, commit: str, out_root: Path, samples: 
                                f"profiling {label} failed (exit {proc.returncode})")
         summary = json.loads((scratch / "profile.json").read_text())
         summary["commit"] = commit
+        for role, note in summary.get("py_spy", {}).items():
+            if note.endswith(".json"):
+                summary.setdefault("functions", {})[f"{role} (py-spy)"] = spy_functions(
+                    scratch / note, len(summary["samples"]))
         target = out_root / slug(label) / (summary["distributed"] + suffix)
         if target.exists():
             shutil.rmtree(target)
@@ -125,6 +130,23 @@ def profile_one(python: Path, label: str, commit: str, out_root: Path, samples: 
         return target
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def spy_functions(path: Path, calls: int, top: int = 60) -> list[dict]:
+    """py-spy's on-CPU samples (speedscope) as seconds per call of the benchmark, per function: `self`
+    where it was the innermost frame, `total` where it was anywhere on the stack (once per stack)."""
+    data = json.loads(path.read_text())
+    frames = [f"{f['name']} ({short_path(f.get('file'))})" for f in data["shared"]["frames"]]
+    functions: dict[str, dict] = {}
+    for thread in data["profiles"]:
+        for stack, weight in zip(thread["samples"], thread["weights"]):
+            names = [frames[i] for i in stack]
+            for name in set(names):
+                functions.setdefault(name, {"function": name, "self": 0.0, "total": 0.0})["total"] += weight / calls
+            if names:
+                functions.setdefault(names[-1], {"function": names[-1], "self": 0.0, "total": 0.0})["self"] += \
+                    weight / calls
+    return sorted(functions.values(), key=lambda f: -f["self"])[:top]
 
 
 # -- pages ---------------------------------------------------------------------------------------
@@ -182,9 +204,10 @@ def _memory_svg(memory: dict) -> str:
 
 
 def _functions_section(functions: dict, notes: dict) -> str:
-    parts = ["<h2>Where the time goes: distributed's sampled profiles</h2><p class='note'>Sampled time per call "
-             "of the benchmark (distributed.worker.profile.interval sampling). Self: the function on top of the "
-             "stack; total: anywhere on it.</p>"]
+    parts = ["<h2>Where the time goes: sampled profiles</h2><p class='note'>Sampled time per call of the "
+             "benchmark: distributed's own profiler (distributed.worker.profile.interval) and py-spy's on-CPU "
+             "samples of each process (roles marked py-spy). Self: the function on top of the stack; total: "
+             "anywhere on it.</p>"]
     for role, rows in functions.items():
         parts.append(f"<h3>{html.escape(role)}</h3><table><tr><th>function</th><th>self</th><th>total</th></tr>")
         parts += [f"<tr><td><code>{html.escape(r['function'])}</code></td><td>{_seconds(r['self'])}</td>"

@@ -77,6 +77,12 @@ def matching(regex: str) -> list[str]:
 
 # -- distributed's profiler: sampled time per function -----------------------------------------
 
+def short_path(filename: str) -> str:
+    """A source file as a package path (distributed/worker.py, asyncio/base_events.py): the same function
+    has the same name in every environment, so two revisions' profiles line up."""
+    return re.sub(r"^.*/(?:site-packages|lib/python3\.\d+)/", "", filename or "?")
+
+
 def flatten(state: dict, interval: float, calls: int) -> list[dict]:
     """Sampled seconds per call of the benchmark, per function: `self` where the function was on top
     of the stack, `total` where it was anywhere on it (counted once per stack, for recursion)."""
@@ -84,7 +90,7 @@ def flatten(state: dict, interval: float, calls: int) -> list[dict]:
 
     def walk(node, on_stack: frozenset):
         description = node.get("description") or {}
-        ident = f"{description.get('name', '?')} ({description.get('filename', '?')}:{description.get('line_number', 0)})"
+        ident = f"{description.get('name', '?')} ({short_path(description.get('filename', '?'))})"
         children = node.get("children", {}).values()
         own = node.get("count", 0) - sum(c.get("count", 0) for c in children)
         entry = functions.setdefault(ident, {"function": ident, "self": 0.0, "total": 0.0})

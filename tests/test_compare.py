@@ -363,6 +363,9 @@ def test_compare_profile_links_a_diff_that_puts_the_delay_in_the_submit_phase(pr
         spy = bench_dir / head["distributed"] / head["py_spy"]["client-scheduler"]
         sampled = json.loads(spy.read_text())["profiles"]
         assert sum(len(p["samples"]) for p in sampled) > 50, "py-spy sampled the client and scheduler process"
+        assert head["functions"]["client-scheduler (py-spy)"], "py-spy's samples per function"
+        assert "client-scheduler (py-spy): functions whose sampled self time per call changed most" in \
+            diff.read_text()
         assert len(head["memory"]["bytes"]) >= 5
 
 

@@ -270,6 +270,7 @@ def test_sampled_time_per_function_counts_self_and_recursion_once():
     # run (10 samples) -> walk (8) -> walk (5, recursion) ; run -> idle (2)
     tree = {"count": 10, "children": {"r": node("run", 10, node("walk", 8, node("walk", 5)), node("idle", 2))}}
     rows = {r["function"].split(" ")[0]: r for r in flatten(tree, interval=0.01, calls=2)}
+    assert rows["walk"]["function"] == "walk (f.py)"
     assert rows["walk"]["self"] == (3 + 5) * 0.01 / 2 and rows["walk"]["total"] == 8 * 0.01 / 2
     assert rows["run"]["self"] == 0 and rows["run"]["total"] == 10 * 0.01 / 2
     assert rows["idle"]["self"] == rows["idle"]["total"] == 2 * 0.01 / 2
@@ -305,3 +306,19 @@ def test_history_measures_again_what_the_current_code_would_time_differently(mon
     changed = {**versions, "futures.SubmitLatency.time_submit_result": "0" * 64}
     monkeypatch.setattr(history, "current_versions", lambda: changed)
     assert history.missing(COMMITTED, newest, machine, selection)
+
+
+def test_py_spy_samples_per_function_line_up_across_environments(tmp_path):
+    from dask_bench.profile import spy_functions
+
+    frames = [{"name": "run", "file": "/envs/a/lib/python3.11/site-packages/distributed/worker.py"},
+              {"name": "select", "file": "/usr/lib/python3.11/selectors.py"}]
+    speedscope = {"shared": {"frames": frames},
+                  "profiles": [{"samples": [[0, 1], [0, 1], [0]], "weights": [0.005, 0.005, 0.005]}]}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(speedscope))
+    rows = {r["function"]: r for r in spy_functions(path, calls=3)}
+    assert set(rows) == {"run (distributed/worker.py)", "select (selectors.py)"}
+    assert rows["select (selectors.py)"]["self"] == pytest.approx(0.010 / 3)
+    assert rows["run (distributed/worker.py)"]["self"] == pytest.approx(0.005 / 3)
+    assert rows["run (distributed/worker.py)"]["total"] == pytest.approx(0.015 / 3)

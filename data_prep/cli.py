@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
                     f"Presets: {sizes}.",
     )
     parser.add_argument("--dataset", choices=[*DATASETS, "all"], default="all")
-    parser.add_argument("--size", choices=list(PRESETS), default="small", help="preset (default: small)")
+    parser.add_argument("--size", choices=list(PRESETS), default=DEFAULT_PRESET,
+                        help=f"preset (default: {DEFAULT_PRESET})")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where to write (default: $DASK_BENCH_DATA_DIR, else data/ at the repo root)")
     parser.add_argument("--seed", type=_seed, default=DEFAULT_SEED,

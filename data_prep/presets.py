@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_SEED = 20240101
+DEFAULT_PRESET = "small"  # what `make data` and `python -m data_prep` generate
 DATASETS = ("accounts", "random")
 
 

@@ -4,6 +4,7 @@ reader, the benchmarks' identity, and the calibration's code injection."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -291,18 +292,35 @@ def test_each_journey_sample_is_the_next_journey_not_the_same_one_again():
     assert got == [0.001, 0.002, 0.003, 0.001]
 
 
-def test_history_measures_again_what_the_current_code_would_time_differently(monkeypatch):
-    """The committed history is current; a benchmark whose code changed since counts as missing,
-    whatever benchmarks.json (the last discovery) says."""
+def test_history_measures_again_what_the_current_code_would_time_differently(tmp_path, monkeypatch):
+    """The committed history is current for the data `make data` generates; a benchmark whose code
+    changed since counts as missing, whatever benchmarks.json (the last discovery) says."""
+    import subprocess
+    import sys
+
+    from data_prep.manifest import GENERATOR_VERSION
+    from data_prep.presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED, PRESETS
     from dask_bench import history
+    from dask_bench.asv_run import DEFAULT
+
+    # A benchmark's version covers the data preset, read from the manifest when the module is imported:
+    # compute the versions in a fresh process that sees the manifest of the default data (whatever data
+    # this checkout has, or has not, generated).
+    (tmp_path / "manifest.json").write_text(json.dumps({"datasets": {
+        name: {"preset": DEFAULT_PRESET, "seed": DEFAULT_SEED, "generator_version": GENERATOR_VERSION,
+               "params": PRESETS[DEFAULT_PRESET].params(name)} for name in DATASETS}}))
+    printed = subprocess.run(
+        [sys.executable, "-c", "import json; from dask_bench import history; "
+                               "print(json.dumps(history.current_versions()))"],
+        cwd=REPO, env={**os.environ, "DASK_BENCH_DATA_DIR": str(tmp_path)},
+        capture_output=True, text=True, check=True).stdout
+    versions = json.loads(printed)
+    monkeypatch.setattr(history, "current_versions", lambda: versions)
 
     machine = committed_machine()
     newest = max(runs(COMMITTED, machine), key=lambda r: r.date).commit
-    from dask_bench.asv_run import DEFAULT
-
     assert not history.missing(COMMITTED, newest, machine, [DEFAULT]), "the committed results are stale"
     selection = [r"^futures\.SubmitLatency\."]
-    versions = history.current_versions()
     changed = {**versions, "futures.SubmitLatency.time_submit_result": "0" * 64}
     monkeypatch.setattr(history, "current_versions", lambda: changed)
     assert history.missing(COMMITTED, newest, machine, selection)

@@ -41,13 +41,14 @@ help:
 	@echo "make history [RELEASES=\"A B\"] [LATEST=N]   measure every release without a valid stored result"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>   the first commit that made BENCH slower"
 	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
-	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.05] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
+	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
 	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1]   detection matrix"
 	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
 	@echo "make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   the phases and functions that changed"
-	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md)"
+	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md;"
+	@echo "   BUILD_ONLY=1 builds both sides and measures nothing: set up online, then compare offline)"
 	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]"
 	@echo "make publish | preview [PORT=8080] | report"
 	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
@@ -88,7 +89,7 @@ history: install $(REPO_FOR_CONFIG) machine check
 
 bisect-args:
 	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \
-	  { echo "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FACTOR=1.05]"; exit 2; }
+	  { echo "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FACTOR=1.10]"; exit 2; }
 
 # The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO).
 bisect: bisect-args compare-ready
@@ -112,7 +113,7 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 compare: compare-args compare-ready
 	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
-	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile)
+	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
 
 profile-args:
 	@test -n "$(BENCH)" || { echo "usage: make profile BENCH=<regex> [REV=<rev>]"; exit 2; }

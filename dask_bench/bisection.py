@@ -1,6 +1,6 @@
 """`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower.
 
-    python -m dask_bench.bisection BENCH GOOD BAD [--factor 1.05] [--max-rounds 4]
+    python -m dask_bench.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4]
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
 (a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is

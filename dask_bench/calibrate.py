@@ -1,7 +1,7 @@
 """`make calibrate REV=<rev>`: how far the verdict can be trusted, measured.
 
     python -m dask_bench.calibrate REV [--aa 3] [--sites client,scheduler,worker] [--ms 0.1,1]
-                                       [--bench REGEX] [--rounds 2] [--factor 1.05]
+                                       [--bench REGEX] [--rounds 2] [--factor 1.10]
 
 On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes:
 - `--aa` commits that change nothing (empty commits: same code, new hash), and

@@ -2,9 +2,13 @@
 
 The detector is the verdict's own rule (dask_bench.verdict: Mann-Whitney U, bootstrap interval of
 the ratio of medians, minimum effect size) applied to each pair of consecutive releases that both
-have samples. Its false-alarm rate is therefore the one `make calibrate` measures with A/A pairs
-(calibration.md). A change is reported with its ratio and interval, the two releases, and the
-other benchmarks that changed between the same two releases ("moved together").
+have samples. The releases of a history are separate runs, each on its own cluster, and a cluster
+can land ~10% off the next one of the same code: a single release measured off-level is flagged
+against both its neighbours and swings back. So a flagged pair is a *step* only when it holds
+against the neighbours on both sides: the release before the step and the one before it are both
+flagged (the same way) against the release after it and the one after that. A flag that does not
+hold is *transient* (one release off, reported and counted apart); a flag whose neighbour does not
+exist yet (the newest or oldest release) is *unconfirmed* until the next release is measured.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Change:
     before: str   # release labels
     after: str
     decision: verdict.Decision
+    kind: str = "step"  # step (holds against the neighbours), transient, or unconfirmed (a neighbour missing)
 
     @property
     def direction(self) -> str:
@@ -57,13 +62,29 @@ def detect(ordered: list[Run], labels: list[str], factor: float, counted=lambda 
     for name, points in series(ordered).items():
         if not counted(name):
             continue
-        for (i, a), (j, b) in zip(points, points[1:]):
+        better = higher_is_better(name)
+        for k in range(len(points) - 1):
+            (i, a), (j, b) = points[k], points[k + 1]
             if a.version != b.version:
                 continue  # measured by different benchmark code: not comparable
-            d = verdict.decide(a.samples, b.samples, factor, higher_is_better(name))
+            d = verdict.decide(a.samples, b.samples, factor, better)
             if d.verdict in ("regression", "improvement"):
-                changes.append(Change(name, labels[i], labels[j], d))
+                changes.append(Change(name, labels[i], labels[j], d, _kind(points, k, d.verdict, factor, better)))
     return changes
+
+
+def _kind(points, k: int, flagged: str, factor: float, better: bool) -> str:
+    """Whether the flag between points k and k+1 holds against the neighbours (see the module's doc)."""
+    befores = [m for _, m in points[max(0, k - 1):k + 1]]
+    afters = [m for _, m in points[k + 1:k + 3]]
+    version = points[k][1].version
+    for a in befores:
+        for b in afters:
+            if a.version == b.version == version and verdict.decide(a.samples, b.samples, factor,
+                                                                    better).verdict != flagged:
+                return "transient"
+    complete = len(befores) == 2 and len(afters) == 2 and all(m.version == version for m in befores + afters)
+    return "step" if complete else "unconfirmed"
 
 
 def together(changes: list[Change]) -> dict[tuple[str, str], list[Change]]:

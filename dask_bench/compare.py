@@ -1,6 +1,6 @@
 """`make compare`: measure two revisions of distributed with asv, interleaved, and give a verdict.
 
-    python -m dask_bench.compare BASE HEAD [--factor 1.05] [--rounds 2] [--bench REGEX]
+    python -m dask_bench.compare BASE HEAD [--factor 1.10] [--rounds 2] [--bench REGEX]
     python -m dask_bench.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
 
 Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
@@ -292,6 +292,8 @@ def main(argv=None) -> int:
                         help="profile every regressed benchmark on both sides and link the diff pages")
     parser.add_argument("--profiles", type=Path, help="where --profile writes (default: profiles/)")
     parser.add_argument("--profile-seconds", type=float, default=5.0, help="how long each profile samples")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build and install both sides' environments, measure nothing (then compare offline)")
     args = parser.parse_args(argv)
     try:
         check_options(args)
@@ -311,6 +313,11 @@ def main(argv=None) -> int:
             sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
                      Side(args.head, side_config(names[1], args.config, args.workdir, "head"), after)]
             measured = sides
+        if args.build_only:  # set up online now, measure later (offline, say)
+            for side in measured:
+                print(f"[build] {side.name} {side.commit[:8]}", flush=True)
+                prebuild(side.config, side.commit)
+            return 0
         if not args.no_run:
             measure_interleaved(measured, args.bench, args.rounds)
         rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)

@@ -267,12 +267,13 @@ def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path,
         ax.fill_between(xs, [lo / first for lo, _ in bands], [hi / first for _, hi in bands],
                         color=line.get_color(), alpha=0.2)
         for c in marks:
-            if c.benchmark == name:
+            if c.benchmark == name and c.kind != "transient":  # transient flags: one release off, not drawn
                 j = labels.index(c.after)
                 y = next(m.value for i, m in points if i == j) / first
-                ax.plot([j], [y], marker="o", markersize=14, fillstyle="none", color="red")
+                colour = "red" if c.kind == "step" else "orange"
+                ax.plot([j], [y], marker="o", markersize=14, fillstyle="none", color=colour)
                 ax.annotate(f"{(c.decision.ratio - 1) * 100:+.0f}%", (j, y), textcoords="offset points",
-                            xytext=(8, 8), color="red", fontsize=8)
+                            xytext=(8, 8), color=colour, fontsize=8)
     ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
     ax.set_ylabel("median / first release's (lower is faster)")
     ax.set_title(f"{family} across releases (machine {machine})")
@@ -294,16 +295,20 @@ def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict
         plot_family(family, ordered, labels, [c for c in found if family_of(c.benchmark) == family], out / image,
                     machine)
         figures.append(f'<h2>{html.escape(family)}</h2><img src="{image}" alt="{html.escape(family)}">')
+    held = [c for c in found if c.kind != "transient"]
+    transient = len(found) - len(held)
     rows = []
-    for (before, after), group in changes.together(found).items():
+    for (before, after), group in changes.together(held).items():
         for c in group:
             others = ", ".join(o.benchmark for o in group if o is not c)
             rows.append(f"<tr><td>{html.escape(before)} &rarr; {html.escape(after)}</td><td>{html.escape(c.benchmark)}"
-                        f"</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td><td>{c.decision.p:.2g}</td>"
-                        f"<td>{html.escape(others) or '-'}</td></tr>")
-    table = ("<table><tr><th>releases</th><th>benchmark</th><th></th><th>ratio [95% CI]</th><th>p</th>"
+                        f"</td><td>{c.kind}</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td>"
+                        f"<td>{c.decision.p:.2g}</td><td>{html.escape(others) or '-'}</td></tr>")
+    table = ("<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [95% CI]</th><th>p</th>"
              "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
-        f"<p>No change between consecutive releases ({len(labels)} release(s) measured).</p>"
+        f"<p>No step between releases ({len(labels)} release(s) measured).</p>"
+    table += (f"<p>{transient} transient flag(s) besides: a release measured off-level against both its "
+              "neighbours, not holding on the next release (listed in history-changes.md).</p>")
     text = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Dask distributed across releases ({html.escape(machine)})</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}img{{max-width:100%}}
@@ -312,20 +317,25 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}<
 <h1>Dask distributed across releases</h1>
 <p>Machine {html.escape(machine)}; releases {html.escape(", ".join(labels))}. A change is the rule of
 <code>make compare</code> (Mann-Whitney U p &lt; {ALPHA:g}, the 95% bootstrap interval of the ratio of medians
-excluding 1, the ratio beyond {factor:g}) between consecutive releases; its false-alarm rate is the A/A rate
-<code>make calibrate</code> measures. Bands: the 95% bootstrap interval of each median.</p>
+excluding 1, the ratio beyond {factor:g}) between consecutive releases, kept as a <b>step</b> only when it
+holds against the neighbours on both sides (the two releases before it are both flagged the same way
+against the two after it): separate runs on separate clusters put single releases off-level.
+<b>unconfirmed</b>: a neighbour is not measured yet (the newest release). Circled in the graphs: red a
+step, orange unconfirmed. Bands: the 95% bootstrap interval of each median.</p>
 <h2>Changes</h2>{table}
 {"".join(figures)}
 </body></html>
 """
     (out / "history.html").write_text(text)
-    markdown = ["| releases | benchmark | direction | ratio [95% CI] | p | moved together |", "|---|---|---|---|---:|---|"]
-    markdown += [f"| {before} → {after} | `{c.benchmark}` | {c.direction} | {format_ratio(c.decision)} | "
+    markdown = ["| releases | benchmark | kind | direction | ratio [95% CI] | p | moved together |",
+                "|---|---|---|---|---|---:|---|"]
+    markdown += [f"| {before} → {after} | `{c.benchmark}` | {c.kind} | {c.direction} | {format_ratio(c.decision)} | "
                  f"{c.decision.p:.2g} | {len(group) - 1} other(s) |"
                  for (before, after), group in changes.together(found).items() for c in group]
+    kinds = {kind: sum(c.kind == kind for c in found) for kind in ("step", "unconfirmed", "transient")}
     (out / "history-changes.md").write_text(
-        f"Changes between consecutive releases, machine {machine}, FACTOR {factor:g}: {len(found)}\n\n"
-        + "\n".join(markdown) + "\n")
+        f"Flags between consecutive releases, machine {machine}, FACTOR {factor:g}: {len(found)} "
+        f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())})\n\n" + "\n".join(markdown) + "\n")
     return out / "history.html"
 
 

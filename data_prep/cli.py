@@ -12,7 +12,7 @@ from pathlib import Path
 from . import accounts, random_array
 from .files import check_free_space, remove_stale_partials
 from .manifest import GENERATOR_VERSION, DataError, check_files, default_data_dir, load, save
-from .presets import DATASETS, DEFAULT_SEED, PRESETS
+from .presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED, PRESETS
 
 GENERATORS = {"accounts": accounts.generate, "random": random_array.generate}
 

@@ -96,7 +96,7 @@ OFFLINE = {"DISTRIBUTED_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_INDEX_URL"
            "DASK_BENCH_NPM_REGISTRY": "http://127.0.0.1:9"}
 
 
-@pytest.mark.parametrize("how", ["make bench offline + SIGINT", "make compare + SIGINT", "./compare + SIGTERM",
+@pytest.mark.parametrize("how", ["make bench offline + SIGINT", "make compare offline + SIGINT", "./compare + SIGTERM",
                                  "make history + SIGINT", "make noise offline + SIGTERM", "make ab offline + SIGINT"])
 def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
     ws = asv_workspace
@@ -119,6 +119,9 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
     elif how.startswith("make compare"):
         args = ["make", "compare", "BASE=2026.7.1", "HEAD=2026.8.0", f"BENCH={bench}", f"COMPARE_MD={tmp_path / 'c.md'}"]
         signum, code = signal.SIGINT, None  # make reports the interruption its own way
+        # set up online first (both sides' environments), as a user would before going offline
+        built = run(*args, "BUILD_ONLY=1", env={k: v for k, v in env.items() if k not in OFFLINE}, timeout=900)
+        assert built.returncode == 0 and not (tmp_path / "c.md").exists(), built.stdout[-2000:] + built.stderr[-2000:]
     elif how.startswith("make history"):
         args = ["make", "history", f"BENCH={bench}"]
         signum, code = signal.SIGINT, None

@@ -197,7 +197,9 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     from dask_bench.report import history_page
     from dask_bench.results import Measurement, Run
 
-    medians = {"a.B.time_x": [1.0, 1.0, 1.3, 1.3], "a.B.time_y": [2.0, 2.0, 2.6, 2.6], "c.D.time_z": [5.0] * 4}
+    # a step that holds; one release off and back (transient); a step at the newest release (unconfirmed)
+    medians = {"a.B.time_x": [1.0, 1.0, 1.3, 1.3], "a.B.time_y": [2.0, 2.0, 2.6, 2.6], "c.D.time_z": [5.0] * 4,
+               "e.F.time_w": [1.0, 1.3, 1.0, 1.0], "g.H.time_v": [3.0, 3.0, 3.0, 3.9]}
     labels = ["r0", "r1", "r2", "r3"]
     ordered = []
     for i, release in enumerate(labels):
@@ -207,14 +209,18 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
             run.measurements[(name, ())] = Measurement(float(np.median(samples)), tuple(samples), "v1")
         ordered.append(run)
     found = changes.detect(ordered, labels, factor=1.05)
-    assert {(c.benchmark, c.before, c.after, c.direction) for c in found} == {
-        ("a.B.time_x", "r1", "r2", "slower"), ("a.B.time_y", "r1", "r2", "slower")}
-    groups = changes.together(found)
+    assert {(c.benchmark, c.before, c.after, c.direction, c.kind) for c in found} == {
+        ("a.B.time_x", "r1", "r2", "slower", "step"), ("a.B.time_y", "r1", "r2", "slower", "step"),
+        ("e.F.time_w", "r0", "r1", "slower", "transient"), ("e.F.time_w", "r1", "r2", "faster", "transient"),
+        ("g.H.time_v", "r2", "r3", "slower", "unconfirmed")}
+    groups = changes.together([c for c in found if c.kind == "step"])
     assert list(groups) == [("r1", "r2")] and len(groups[("r1", "r2")]) == 2
     low, high = changes.median_interval(ordered[0].measurements[("c.D.time_z", ())].samples)
     assert low < 5.0 < high
     text = history_page(ordered, labels, tmp_path, "m", {}).read_text()
     assert "r1 &rarr; r2" in text and "a.B.time_y" in text and "Machine m" in text
+    assert "r0 &rarr; r1" not in text and "2 transient flag(s)" in text and "unconfirmed" in text
+    assert "5 (2 step, 1 unconfirmed, 2 transient)" in (tmp_path / "history-changes.md").read_text()
     assert (tmp_path / "history-a.B.png").stat().st_size > 5000 and 'src="history-c.D.png"' in text
     # a benchmark measured by other code on the next release is no change: not comparable
     ordered[2].measurements[("a.B.time_x", ())] = Measurement(1.3, ordered[2].measurements[("a.B.time_x", ())].samples,

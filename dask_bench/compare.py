@@ -188,9 +188,11 @@ def compare(before: Side, after: Side, factor: float, only: list[str] | None = N
         higher = unit in verdict.HIGHER_IS_BETTER_UNITS
         if b and a and b.version and a.version and b.version != a.version:
             decision, result = verdict.Decision("not comparable", math.nan), "not comparable"
-        elif (b is not None and b.ok) and (a is None or not a.ok):
+        # a benchmark one side did not run at all (another selection, the load benchmarks of stored
+        # results) is not measured, not failing
+        elif (b is not None and b.ok) and (a is not None and not a.ok):
             decision, result = verdict.Decision("failing", math.nan), "failing"
-        elif (b is None or not b.ok) and (a is not None and a.ok):
+        elif (b is not None and not b.ok) and (a is not None and a.ok):
             decision, result = verdict.Decision("fixed", math.nan), "fixed"
         elif b is None or a is None or not (a.ok and b.ok):
             decision, result = verdict.Decision("n/a", math.nan), "n/a"

@@ -346,3 +346,31 @@ def test_py_spy_samples_per_function_line_up_across_environments(tmp_path):
     assert rows["select (selectors.py)"]["self"] == pytest.approx(0.010 / 3)
     assert rows["run (distributed/worker.py)"]["self"] == pytest.approx(0.005 / 3)
     assert rows["run (distributed/worker.py)"]["total"] == pytest.approx(0.015 / 3)
+
+
+def test_a_benchmark_one_side_did_not_run_is_not_measured_and_one_that_failed_is_failing(tmp_path):
+    """Stored results hold the load benchmarks, which a default run does not measure: absent on
+    HEAD is "n/a", not a regression; a result asv stored as failed is "failing"."""
+    from dask_bench.asv_config import derive
+    from dask_bench.compare import Side, compare
+
+    machine = committed_machine()
+    newest = max(runs(COMMITTED, machine), key=lambda r: r.date)
+    head_results = tmp_path / "results"
+    shutil.copytree(COMMITTED / machine, head_results / machine)
+    shutil.copy(COMMITTED / "benchmarks.json", head_results / "benchmarks.json")
+    stored = json.loads(newest.path.read_text())
+    assert any(name.startswith("futures.LargeMap.") for name in stored["results"]), "no load results stored"
+    stored["results"] = {name: value for name, value in stored["results"].items() if "Large" not in name}
+    failed = "errors.ErrorPath.time_error_surfaces"
+    column = stored["result_columns"].index("result")
+    stored["results"][failed][column] = [None]
+    (head_results / machine / newest.path.name).write_text(json.dumps(stored))
+    before = Side("BASE", derive(tmp_path / "base.json", REPO / "asv.conf.json", results_dir=COMMITTED),
+                  newest.commit, machine=machine)
+    after = Side("HEAD", derive(tmp_path / "head.json", REPO / "asv.conf.json", results_dir=head_results),
+                 newest.commit, machine=machine)
+    results = {row.benchmark: row.verdict for row in compare(before, after, 1.10)}
+    assert results["futures.LargeMap.time_map_gather"] == "n/a"
+    assert results[failed] == "failing"
+    assert results["futures.SubmitLatency.time_submit_result('processes')"] == "same"

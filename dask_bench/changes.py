@@ -80,6 +80,8 @@ def _kind(points, k: int, flagged: str, factor: float, better: bool) -> str:
     version = points[k][1].version
     for a in befores:
         for b in afters:
+            if (a, b) == (befores[-1], afters[0]):
+                continue  # the flagged pair itself
             if a.version == b.version == version and verdict.decide(a.samples, b.samples, factor,
                                                                     better).verdict != flagged:
                 return "transient"

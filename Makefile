@@ -39,7 +39,7 @@ help:
 	@echo "make bench [BENCH=regex] install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
 	@echo "make history [RELEASES=\"A B\"] [LATEST=N]   measure every release without a valid stored result"
-	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>   the first commit that made BENCH slower"
+	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower (faster)"
 	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
@@ -89,11 +89,13 @@ history: install $(REPO_FOR_CONFIG) machine check
 
 bisect-args:
 	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \
-	  { echo "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FACTOR=1.10]"; exit 2; }
+	  { echo "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FACTOR=1.10] [FASTER=1]"; exit 2; }
 
-# The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO).
+# The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO);
+# FASTER=1: the first that made it faster (GOOD the slower revision).
 bisect: bisect-args compare-ready
-	$(PY) -m dask_bench.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
+	  $(if $(FASTER),--faster)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data $(REPO_FOR_CONFIG) machine check

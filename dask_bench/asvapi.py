@@ -48,11 +48,15 @@ def iter_machine_results(results_dir: Path, machine: str):
     for path in sorted((Path(results_dir) / machine).glob("*.json")):
         if path.name in ("machine.json", "benchmarks.json"):
             continue
-        try:
-            yield path, Results.load(str(path), machine_name=machine)
-        except (UserError, ValueError, KeyError, TypeError) as exc:  # asv skips it with a warning; we stop
-            raise AsvError(f"{path} is not a readable asv result ({' '.join(str(exc).split())[:120]}); "
-                           f"restore it (git checkout -- {path}) or delete it") from None
+        yield path, load_result(path, machine)
+
+
+def load_result(path: Path, machine: str):
+    try:
+        return Results.load(str(path), machine_name=machine)
+    except (UserError, ValueError, KeyError, TypeError) as exc:  # asv skips it with a warning; we stop
+        raise AsvError(f"{path} is not a readable asv result ({' '.join(str(exc).split())[:120]}); "
+                       f"restore it (git checkout -- {path}) or delete it") from None
 
 
 def benchmark_descriptions(results_dir: Path) -> dict:

@@ -1,6 +1,8 @@
-"""`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower.
+"""`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower
+(or, with `--faster` / FASTER=1, the first commit that made it faster: GOOD is then the slower
+revision, BAD the faster one, and "bad" below reads "changed").
 
-    python -m dask_bench.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4]
+    python -m dask_bench.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4] [--faster]
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
 (a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is
@@ -22,8 +24,8 @@ from pathlib import Path
 
 from . import asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import (DEFAULT_FACTOR, CompareError, Side, asv_run, check_factor, compare, load_config, prebuild,
-                      resolve)
+from .compare import (DEFAULT_FACTOR, CompareError, Side, check_factor, compare, load_config, measure_round,
+                      prebuild, resolve)
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "bisect"
@@ -52,12 +54,16 @@ def built(env_dir: Path, commit: str) -> bool:
 
 
 class Bisection:
-    def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print):
+    def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print,
+                 faster: bool = False):
         self.base_config, self.workdir = config, workdir
         self.config = derive(workdir / "bisect.conf.json", config, results_dir=workdir / "results")
         self.conf = load_config(self.config)
         self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
         self.rounds: dict[str, int] = {}
+        # the verdict that makes a commit "bad": slower, or (bisecting an improvement) faster
+        self.changed = "improvement" if faster else "regression"
+        self.word = "faster" if faster else "slower"
 
     def config_of(self, commit: str) -> Path:
         """GOOD in the configuration's asv environment, the commit being judged in another (as make
@@ -70,7 +76,7 @@ class Bisection:
 
     def measure(self, commit: str) -> None:
         append = self.rounds.get(commit, 0) > 0
-        asv_run(self.config_of(commit), commit, [self.bench], append=append)
+        measure_round([Side(commit[:8], self.config_of(commit), commit)], [self.bench], append=append)
         self.rounds[commit] = self.rounds.get(commit, 0) + 1
 
     def judge(self, commit: str) -> str:
@@ -93,9 +99,10 @@ class Bisection:
                 if r.counted or r.verdict in ("failing",):
                     self.log(f"    {r.benchmark}: {r.verdict} {verdict.format_ratio(r.decision)}"
                              + ("" if r.decision.p != r.decision.p else f" p={r.decision.p:.2g}"))
-            if any(r.flags_regression for r in rows):
+            if any(r.counted and r.verdict in (self.changed, "failing") for r in rows):
                 return "bad"
-            undecided = [r for r in rows if r.counted and r.verdict in ("insignificant", "too few samples")]
+            undecided = [r for r in rows if r.counted and r.verdict in ("insignificant", "too few samples",
+                                                                          "too few rounds")]
             if not undecided:
                 return "good"
             if self.rounds[commit] >= self.max_rounds:
@@ -110,7 +117,7 @@ class Bisection:
         prebuild(self.config_of(self.good), self.good)
         self.log(f"BAD {subject(repo, bad)}:")
         if self.judge(bad) != "bad":
-            raise BisectError(f"BAD ({subject(repo, bad)}) is not slower than GOOD on {self.bench} by the rule "
+            raise BisectError(f"BAD ({subject(repo, bad)}) is not {self.word} than GOOD on {self.bench} by the rule "
                               f"(factor {self.factor:g}): nothing to bisect")
         lo, hi = -1, len(candidates) - 1  # candidates[lo] good (-1: GOOD itself), candidates[hi] bad
         skipped: list[str] = []
@@ -141,6 +148,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-rounds", type=int, default=4)
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    parser.add_argument("--faster", action="store_true",
+                        help="find the first commit that made BENCH faster (GOOD: the slower revision)")
     args = parser.parse_args(argv)
     try:
         check_factor(args.factor)
@@ -148,7 +157,8 @@ def main(argv=None) -> int:
             raise BisectError(f"--max-rounds {args.max_rounds}: at least 1")
         conf = load_config(args.config)
         good, bad = resolve(conf, args.good), resolve(conf, args.bad)
-        bisection = Bisection(args.config, args.bench, good, args.factor, args.max_rounds, args.workdir)
+        bisection = Bisection(args.config, args.bench, good, args.factor, args.max_rounds, args.workdir,
+                              faster=args.faster)
         first, maybe = bisection.run(bad)
     except (BisectError, CompareError, ResultsError, asvapi.AsvError) as exc:
         print(f"bisect: error: {exc}", file=sys.stderr)
@@ -156,7 +166,7 @@ def main(argv=None) -> int:
     repo = conf.repo
     message = subprocess.run(["git", "-C", repo, "log", "-1", "--format=%H%n%an <%ae>%n%ad%n%n%B", first],
                              capture_output=True, text=True).stdout.strip()
-    print(f"\nfirst bad commit: {first}\n{message}")
+    print(f"\nfirst {'faster' if args.faster else 'bad'} commit: {first}\n{message}")
     if maybe:
         print("\nskipped (did not build), so the first bad commit may also be: "
               + ", ".join(subject(repo, c) for c in maybe))

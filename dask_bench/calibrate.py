@@ -10,15 +10,25 @@ On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) 
   scheduler: SchedulerState._add_to_processing, per task (the scheduler's task transitions);
   worker: _run_task_simple, per task (the worker's task execution).
 Every commit is measured as `make compare` measures a side (its own asv environment, interleaved
-rounds, samples appended), then each is compared with REV by the same decision rule. The detection matrix (calibration.md
-and calibration.json) gives per counted benchmark: the A/A false alarms, the minimum detectable
-effect implied by the A/A pairs (dask_bench.verdict.detectable_effect, the worst pair), and the
-ratio and verdict for every injection.
+rounds, samples appended, rounds recorded), then each is compared with REV by the same decision rule.
+
+The sides of the same code (REV and the A/A commits) also measure the cluster-to-cluster noise of
+every benchmark (the spread of their log round-medians around the mean, dask_bench.verdict.Noise),
+written to calibration.json as `cluster_noise`: committed as results/calibration-<rev>.json, it is
+the noise `make compare` judges this machine's comparisons against. The calibration's own verdicts
+never use the data they judge: every pair is judged with the noise of this machine's committed
+calibration (an earlier run, as every later comparison is), or, on a machine calibrated for the
+first time, with the noise of the other A/A commits (all of them for an injection).
+
+The detection matrix (calibration.md and calibration.json) gives per counted benchmark: the A/A
+false alarms, the minimum detectable effect implied by the A/A pairs (verdict.detectable_effect, the
+worst pair), and the ratio and verdict for every injection.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import os
@@ -29,13 +39,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import tabulate
 
-from . import verdict
+from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, resolve)
-from .results import ResultsError
+from .results import ResultsError, label, runs_of
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
 # Every benchmark a verdict counts (not the baselines, which do not run distributed, nor the load
@@ -123,6 +134,29 @@ def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str
     return commits
 
 
+def side_rounds(side: Side, only: list[str]) -> dict[str, list]:
+    """benchmark label -> the side's samples as rounds."""
+    found = {}
+    for run in runs_of(side.results_dir, side.machine, side.commit):
+        for (name, params), m in run.measurements.items():
+            if m.samples and any(re.search(regex, name) for regex in only):
+                found[label(name, params)] = m.rounds
+    return found
+
+
+def cluster_noise(sides: list[Side], only: list[str]) -> dict[str, verdict.Noise]:
+    """The noise of each benchmark over every round of `sides` (all the same code), around their mean."""
+    per_side = [side_rounds(s, only) for s in sides]
+    names = set().union(*per_side) if per_side else set()
+    noise = {}
+    for name in sorted(names):
+        rounds = [r for found in per_side for r in found.get(name, [])]
+        one = verdict.pooled_noise([[np.asarray(r, float) for r in rounds]])
+        if one is not None:
+            noise[name] = one
+    return noise
+
+
 def goal_of(benchmark: str) -> float:
     name = benchmark.split("(")[0]
     return GOALS.get(name, DEFAULT_GOAL)
@@ -155,7 +189,8 @@ def matrix(rows_by_side: dict, factor: float) -> list[dict]:
 
 
 def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str,
-           rounds: int) -> str:
+           rounds: int, noise: dict | None = None, judged_with: str = "") -> str:
+    noise = noise or {}
     injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
     rows = []
     for e in table:
@@ -165,7 +200,9 @@ def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str]
             cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] == 'regression' else 'no'} "
                          f"{c['ratio']:.3g}" if c['ratio'] == c['ratio'] else c["verdict"])
         mde = e["detectable_effect"]
+        sd = noise.get(e["benchmark"])
         rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}",
+                     "n/a" if sd is None else f"{sd.sd * 100:.1f}%",
                      "blind" if math.isnan(mde) else f"{mde * 100:.1f}%",
                      ("yes" if mde <= e["goal"] + 1e-9 else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
     alarms = sum(e["false_alarms"] for e in table)
@@ -173,9 +210,11 @@ def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str]
             f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
             f"each measured ({rounds} round(s) per side, interleaved) and compared as `make compare` does. Counted A/A false alarms: **{alarms}**. "
             "A cell shows whether the injection was flagged as a regression and the ratio of medians "
-            "(above 1: slower). Detectable effect: the minimum detectable effect at 95% confidence implied by "
-            "the worst A/A pair.\n\n")
-    headers = ["Benchmark", "A/A false alarms", "Detectable effect", "Goal met", *injections]
+            "(above 1: slower). Cluster noise: the standard deviation of log round-medians of the same code "
+            "(REV and the A/A commits), what `make compare` on this machine judges against. Detectable effect: "
+            f"the smallest change the rule flags given the worst A/A pair (its offset times the "
+            f"{verdict.CONFIDENCE:.0%} interval's half-width), never below the factor. {judged_with}\n\n")
+    headers = ["Benchmark", "A/A false alarms", "Cluster noise", "Detectable effect", "Goal met", *injections]
     return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
@@ -222,21 +261,32 @@ def main(argv=None) -> int:
         bench = args.bench or [COUNTED]
         if not args.no_run:
             measure_interleaved(list(sides.values()), bench, args.rounds)
-        rows = {name: compare(sides["REV"], side, args.factor, only=bench)
+        aa_sides = [n for n in sides if n.startswith("A/A")]
+        # Never judge a pair with the noise of its own data: with the noise this machine's committed
+        # calibration measured (an earlier run: as every later `make compare` is judged), or, on a
+        # machine calibrated for the first time, the noise of the other A/A commits.
+        committed = verdict.calibrated_noise(asvapi.host_machine())
+        noise_for = {n: committed or cluster_noise([sides[o] for o in aa_sides if o != n], bench) for n in sides}
+        rows = {name: compare(sides["REV"], side, args.factor, only=bench, noise=noise_for[name])
                 for name, side in sides.items() if name != "REV"}
+        noise = cluster_noise([sides["REV"], *(sides[n] for n in aa_sides)], bench)
     except (CalibrationError, CompareError, ResultsError, OSError) as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
-    from . import asvapi
-
     table = matrix(rows, args.factor)
+    judged_with = ("Every pair was judged with the cluster noise of this machine's committed calibration (an "
+                   "earlier run)." if committed else "This machine had no committed calibration: every pair was "
+                   "judged with the cluster noise of the other A/A commits.")
     text = render(table, args.rev, args.factor, sum(n.startswith("A/A") for n in commits), list(commits),
-                  asvapi.host_machine(), args.rounds)
+                  asvapi.host_machine(), args.rounds, noise, judged_with)
     print(text)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "rounds": args.rounds, "machine": asvapi.host_machine(),
-         "commits": commits, "matrix": table}, indent=1, default=str) + "\n")
+         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+         "commits": commits, "matrix": table,
+         "cluster_noise": {name: {"sd": n.sd, "df": n.df} for name, n in noise.items()}},
+        indent=1, default=str) + "\n")
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
     return 0
 

@@ -1,8 +1,8 @@
 """Change points in the history of releases: where a benchmark stepped, by how much, with what else.
 
-The detector is the verdict's own rule (dask_bench.verdict: Mann-Whitney U, bootstrap interval of
-the ratio of medians, minimum effect size) applied to each pair of consecutive releases that both
-have samples. The releases of a history are separate runs, each on its own cluster, and a cluster
+The detector is the verdict's own rule (dask_bench.verdict: round medians judged against the
+cluster-to-cluster noise this machine's calibration measured, Mann-Whitney U on the samples, minimum
+effect size) applied to each pair of consecutive releases that both have samples. The releases of a history are separate runs, each on its own cluster, and a cluster
 can land ~10% off the next one of the same code: a single release measured off-level is flagged
 against both its neighbours and swings back. So a flagged pair is a *step* only when it holds
 against the neighbours on both sides: the release before the step and the one before it are both
@@ -36,7 +36,7 @@ class Change:
         return "slower" if self.decision.ratio > 1 else "faster"
 
 
-def median_interval(samples, confidence: float = verdict.CONFIDENCE) -> tuple[float, float]:
+def median_interval(samples, confidence: float = 0.95) -> tuple[float, float]:
     """Bootstrap confidence interval of the median of one release's samples."""
     if not samples or len(samples) < verdict.MIN_SAMPLES:
         return math.nan, math.nan
@@ -56,9 +56,11 @@ def series(ordered: list[Run]) -> dict[str, list[tuple[int, object]]]:
 
 
 def detect(ordered: list[Run], labels: list[str], factor: float, counted=lambda name: True,
-           higher_is_better=lambda name: False) -> list[Change]:
-    """Every change between consecutive releases (of each benchmark's own series) by the verdict's rule."""
+           higher_is_better=lambda name: False, noise: dict | None = None) -> list[Change]:
+    """Every change between consecutive releases (of each benchmark's own series) by the verdict's rule;
+    `noise`: the calibrated cluster noise per benchmark (verdict.calibrated_noise)."""
     changes = []
+    noise = noise or {}
     for name, points in series(ordered).items():
         if not counted(name):
             continue
@@ -67,13 +69,14 @@ def detect(ordered: list[Run], labels: list[str], factor: float, counted=lambda 
             (i, a), (j, b) = points[k], points[k + 1]
             if a.version != b.version:
                 continue  # measured by different benchmark code: not comparable
-            d = verdict.decide(a.samples, b.samples, factor, better)
+            d = verdict.decide(a.rounds, b.rounds, factor, better, prior=noise.get(name))
             if d.verdict in ("regression", "improvement"):
-                changes.append(Change(name, labels[i], labels[j], d, _kind(points, k, d.verdict, factor, better)))
+                changes.append(Change(name, labels[i], labels[j], d,
+                                      _kind(points, k, d.verdict, factor, better, noise.get(name))))
     return changes
 
 
-def _kind(points, k: int, flagged: str, factor: float, better: bool) -> str:
+def _kind(points, k: int, flagged: str, factor: float, better: bool, prior=None) -> str:
     """Whether the flag between points k and k+1 holds against the neighbours (see the module's doc)."""
     befores = [m for _, m in points[max(0, k - 1):k + 1]]
     afters = [m for _, m in points[k + 1:k + 3]]
@@ -82,8 +85,8 @@ def _kind(points, k: int, flagged: str, factor: float, better: bool) -> str:
         for b in afters:
             if (a, b) == (befores[-1], afters[0]):
                 continue  # the flagged pair itself
-            if a.version == b.version == version and verdict.decide(a.samples, b.samples, factor,
-                                                                    better).verdict != flagged:
+            if a.version == b.version == version and verdict.decide(a.rounds, b.rounds, factor, better,
+                                                                    prior=prior).verdict != flagged:
                 return "transient"
     complete = len(befores) == 2 and len(afters) == 2 and all(m.version == version for m in befores + afters)
     return "step" if complete else "unconfirmed"

@@ -29,7 +29,8 @@ import tabulate
 
 from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .results import Measurement, ResultsError, benchmark_info, label, require_machine, runs_of
+from .results import (Measurement, ResultsError, benchmark_info, label, record_round, require_machine, rounds_path,
+                      runs_of, sample_counts)
 
 DEFAULT_FACTOR = 1.10
 DEFAULT_ROUNDS = 2
@@ -39,7 +40,7 @@ WORK_DIR = REPO_ROOT / ".asv" / "compare"
 NOT_COUNTED = (r"^baselines\.",)
 PREBUILD_BENCH = r"^baselines\.SubmitLatency\."  # a benchmark of a second, run to make asv build and install
 MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x",
-         "insignificant": "~", "too few samples": "?"}
+         "insignificant": "~", "too few samples": "?", "too few rounds": "?"}
 
 
 class CompareError(Exception):
@@ -133,7 +134,8 @@ def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=pr
     share a configuration and commit (the A/B environments) are measured by one asv run. Every
     commit is built first, so no side is measured right after a build."""
     for side in sides:  # fresh results for every side: nothing is reused from an earlier comparison
-        for old in (side.results_dir / (side.machine or asvapi.host_machine())).glob(f"{side.commit[:8]}-*.json"):
+        for old in side_files(side):
+            rounds_path(old).unlink(missing_ok=True)
             old.unlink()
     for config, commit in dict.fromkeys((s.config, s.commit) for s in sides):
         log(f"[build] {commit[:8]}", flush=True)
@@ -143,7 +145,21 @@ def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=pr
         for config, commit in dict.fromkeys((s.config, s.commit) for s in order):
             names = " + ".join(s.name for s in order if (s.config, s.commit) == (config, commit))
             log(f"[round {r + 1}/{rounds}] {names}", flush=True)
-            asv_run(config, commit, bench, append=r > 0)
+            measure_round([s for s in order if (s.config, s.commit) == (config, commit)], bench, append=r > 0)
+
+
+def side_files(side: Side) -> list[Path]:
+    """The results files of a side's commit (one per environment)."""
+    return sorted((side.results_dir / (side.machine or asvapi.host_machine())).glob(f"{side.commit[:8]}-*.json"))
+
+
+def measure_round(sides: list[Side], bench: list[str], append: bool) -> None:
+    """One round (one asv run: one cluster per benchmark) of sides sharing a configuration and
+    commit, and how many samples it added to each benchmark (the verdict judges rounds)."""
+    before = {path: sample_counts(path) for path in side_files(sides[0])}
+    asv_run(sides[0].config, sides[0].commit, bench, append=append)
+    for path in side_files(sides[0]):
+        record_round(path, before.get(path, {}))
 
 
 def side_config(name: str, base_config: Path, workdir: Path, env: str | None = None) -> Path:
@@ -174,10 +190,14 @@ def _measurements(side: Side, pair_envs: bool, only) -> dict:
     return found
 
 
-def compare(before: Side, after: Side, factor: float, only: list[str] | None = None) -> list[Row]:
+def compare(before: Side, after: Side, factor: float, only: list[str] | None = None,
+            noise: dict | None = None) -> list[Row]:
     """Rows for every benchmark of either side. Environments are matched by name, except when each
-    side names exactly one (A/B), which are then compared with each other."""
+    side names exactly one (A/B), which are then compared with each other. `noise`: the cluster
+    noise per benchmark (default: this machine's calibration, verdict.calibrated_noise)."""
     info = benchmark_info(after.results_dir) or benchmark_info(before.results_dir)
+    if noise is None:
+        noise = verdict.calibrated_noise(after.machine or asvapi.host_machine())
     pair_envs = len(before.env_names) == 1 and len(after.env_names) == 1
     sides = [_measurements(s, pair_envs, only) for s in (before, after)]
     rows = []
@@ -197,7 +217,7 @@ def compare(before: Side, after: Side, factor: float, only: list[str] | None = N
         elif b is None or a is None or not (a.ok and b.ok):
             decision, result = verdict.Decision("n/a", math.nan), "n/a"
         else:
-            decision = verdict.decide(b.samples, a.samples, factor, higher)
+            decision = verdict.decide(b.rounds, a.rounds, factor, higher, prior=noise.get(name))
             if decision.verdict == "no statistics":  # a track_ value: the ratio alone, shown
                 ratio = (b.value / a.value if higher else a.value / b.value) if b.value else math.nan
                 decision = verdict.Decision("no statistics", ratio)
@@ -234,13 +254,19 @@ def render(rows: list[Row], before: Side, after: Side, factor: float, title: str
     else:
         head += "**No regression.**\n\n"
     samples = [len(m.samples) for r in rows for m in (r.before, r.after) if m and m.samples]
+    rounds = [len(m.rounds) for r in rows for m in (r.before, r.after) if m and m.samples]
+    calibrated = verdict.calibrated_noise(machine or after.machine or asvapi.host_machine())
     head += (f"{len(improvements)} improved, {sum(r.counted and r.verdict in ('same', 'insignificant') for r in rows)} "
              f"unchanged, {sum(not r.counted for r in rows)} not counted"
-             + (f"; {min(samples)}-{max(samples)} samples per side" if samples else "") + ". "
-             f"Rule: Mann-Whitney U p < {verdict.ALPHA:g}, the {verdict.CONFIDENCE:.0%} bootstrap interval of the "
-             f"ratio of medians excludes 1, and the ratio is beyond the factor. Change: `+` worse, `-` better, "
+             + (f"; {min(rounds)}-{max(rounds)} round(s) (clusters) and {min(samples)}-{max(samples)} samples per side"
+                if samples else "") + "; cluster noise "
+             + ("from this machine's calibration" if calibrated else "from the rounds alone (this machine is not "
+                "calibrated: make calibrate)") + ". "
+             f"Rule: the {verdict.CONFIDENCE:.0%} interval of the ratio (a t-test of round medians against the "
+             f"cluster-to-cluster noise) excludes 1, Mann-Whitney U on the samples p < {verdict.ALPHA:g}, and the ratio "
+             "is beyond the factor. Change: `+` worse, `-` better, "
              "`!` now failing, `*` fixed, `x` not comparable (the benchmark's code or data changed), `~` beyond the "
-             "factor but not significant, `?` too few samples; in parentheses: not counted (baselines, which do "
+             "factor but not significant, `?` too few samples or rounds; in parentheses: not counted (baselines, which do "
              "not run distributed, and single values without statistics). Ratio: above 1 is worse.\n\n")
     table = []
     for r in sorted(rows, key=lambda r: (not r.flags_regression, not r.counted, r.benchmark, r.env)):
@@ -252,7 +278,7 @@ def render(rows: list[Row], before: Side, after: Side, factor: float, title: str
         table.append([mark, _value(r.before, r.unit), _value(r.after, r.unit), verdict.format_ratio(r.decision),
                       p, name])
     headers = ["Change", f"Before [{before.commit[:8]}] <{before.name}>", f"After [{after.commit[:8]}] <{after.name}>",
-               "Ratio [95% CI]", "p", "Benchmark (Parameter)"]
+               f"Ratio [{verdict.CONFIDENCE:.0%} CI]", "p", "Benchmark (Parameter)"]
     return head + tabulate.tabulate(table, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 

@@ -35,7 +35,7 @@ def needed_factor(row) -> float:
     """The smallest factor at which this A/A pair is not flagged (1.0: not flagged at any factor;
     nan: the pair cannot tell, too few samples or no statistics)."""
     d = row.decision
-    if d.verdict in ("too few samples", "no statistics", "n/a", "not comparable") or math.isnan(d.ratio):
+    if d.verdict in ("too few samples", "too few rounds", "no statistics", "n/a", "not comparable") or math.isnan(d.ratio):
         return math.nan
     return max(d.ratio, 1 / d.ratio) if d.significant else 1.0
 
@@ -50,7 +50,7 @@ def report(rows, rev: str, factor: float) -> tuple[str, float]:
               "" if math.isnan(r.decision.p) else f"{r.decision.p:.2g}", r.verdict,
               _fmt(needed_factor(r)), _fmt(verdict.detectable_effect(r.decision, factor) * 100, "n/a")]
              for r in rows]
-    lines.append(tabulate.tabulate(table, headers=["Benchmark", "Ratio [95% CI]", "p", "Verdict", "Factor needed",
+    lines.append(tabulate.tabulate(table, headers=["Benchmark", f"Ratio [{verdict.CONFIDENCE:.0%} CI]", "p", "Verdict", "Factor needed",
                                                    "Detectable effect %"], tablefmt="github", disable_numparse=True))
     by_family: dict[str, list] = {}
     for r in rows:
@@ -73,7 +73,7 @@ def report(rows, rev: str, factor: float) -> tuple[str, float]:
     floor = max((n for n in needed if not math.isnan(n)), default=1.0)
     smallest = math.ceil(floor * 100) / 100
     lines.append(f"\nSmallest FACTOR at which `make compare` flags nothing: **{smallest:.2f}**"
-                 + (f"; blind (too few samples): {', '.join(blind)}" if blind else "") + "\n")
+                 + (f"; blind (too few samples or rounds): {', '.join(blind)}" if blind else "") + "\n")
     return "\n".join(lines), smallest
 
 

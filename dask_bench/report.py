@@ -27,7 +27,7 @@ from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, 
                       paired_baseline, require_machine, runs)
 from . import changes  # noqa: E402
 from .compare import DEFAULT_FACTOR  # noqa: E402
-from .verdict import ALPHA, HIGHER_IS_BETTER_UNITS, format_ratio  # noqa: E402
+from .verdict import ALPHA, CONFIDENCE, HIGHER_IS_BETTER_UNITS, calibrated_noise, format_ratio  # noqa: E402
 from .workloads import RESUBMIT_WINDOW  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -284,10 +284,12 @@ def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path,
     plt.close(fig)
 
 
-def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict, factor: float = DEFAULT_FACTOR) -> Path:
+def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict, factor: float = DEFAULT_FACTOR,
+                 noise: dict | None = None) -> Path:
     counted = lambda name: not name.startswith("baselines.")  # noqa: E731: as in make compare
+    noise = calibrated_noise(machine) if noise is None else noise
     found = changes.detect(ordered, labels, factor, counted,
-                           lambda name: info.get(name.split("(")[0], {}).get("unit") in HIGHER_IS_BETTER_UNITS)
+                           lambda name: info.get(name.split("(")[0], {}).get("unit") in HIGHER_IS_BETTER_UNITS, noise)
     families = sorted({family_of(n) for n in changes.series(ordered) if counted(n)})
     figures = []
     for family in families:
@@ -304,7 +306,7 @@ def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict
             rows.append(f"<tr><td>{html.escape(before)} &rarr; {html.escape(after)}</td><td>{html.escape(c.benchmark)}"
                         f"</td><td>{c.kind}</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td>"
                         f"<td>{c.decision.p:.2g}</td><td>{html.escape(others) or '-'}</td></tr>")
-    table = ("<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [95% CI]</th><th>p</th>"
+    table = ("<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [{CONFIDENCE:.0%} CI]</th><th>p</th>"
              "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
         f"<p>No step between releases ({len(labels)} release(s) measured).</p>"
     table += (f"<p>{transient} transient flag(s) besides: a release measured off-level against both its "
@@ -316,8 +318,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}<
 <body><p><a href="index.html">&larr; report</a> <a href="../index.html">asv report</a></p>
 <h1>Dask distributed across releases</h1>
 <p>Machine {html.escape(machine)}; releases {html.escape(", ".join(labels))}. A change is the rule of
-<code>make compare</code> (Mann-Whitney U p &lt; {ALPHA:g}, the 95% bootstrap interval of the ratio of medians
-excluding 1, the ratio beyond {factor:g}) between consecutive releases, kept as a <b>step</b> only when it
+<code>make compare</code> (the {CONFIDENCE:.0%} interval of the ratio, a t-test of round medians against the
+cluster-to-cluster noise {"this machine's calibration measured" if noise else "of the rounds (this machine is not calibrated: nothing can be flagged from one round per release)"},
+excluding 1; Mann-Whitney U on the samples p &lt; {ALPHA:g}; the ratio beyond {factor:g}) between consecutive releases, kept as a <b>step</b> only when it
 holds against the neighbours on both sides (the two releases before it are both flagged the same way
 against the two after it): separate runs on separate clusters put single releases off-level.
 <b>unconfirmed</b>: a neighbour is not measured yet (the newest release). Circled in the graphs: red a
@@ -327,7 +330,7 @@ step, orange unconfirmed. Bands: the 95% bootstrap interval of each median.</p>
 </body></html>
 """
     (out / "history.html").write_text(text)
-    markdown = ["| releases | benchmark | kind | direction | ratio [95% CI] | p | moved together |",
+    markdown = [f"| releases | benchmark | kind | direction | ratio [{CONFIDENCE:.0%} CI] | p | moved together |",
                 "|---|---|---|---|---|---:|---|"]
     markdown += [f"| {before} → {after} | `{c.benchmark}` | {c.kind} | {c.direction} | {format_ratio(c.decision)} | "
                  f"{c.decision.p:.2g} | {len(group) - 1} other(s) |"

@@ -4,11 +4,18 @@ One file per (machine, commit, environment): results/<machine>/<hash[:8]>-<env n
 with asv's own loader (dask_bench.asvapi). A Run holds, per benchmark and parameter combination,
 the median (time_) or value (track_), the raw samples when asv recorded them (`--record-samples`,
 which every command here passes), and the benchmark's version (its code identity).
+
+asv appends the samples of every round (one asv process, one cluster) to one list. The commands
+that measure round by round (compare, noise, ab, calibrate, bisect) write how many samples each
+round added beside the results: rounds/<machine>/<results file name>, a directory asv does not read
+(it has no machine.json). The verdict judges clusters by these rounds; results without them (asv's
+own rounds inside one run, as `make history` measures) count as one round.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +36,22 @@ class Measurement:
     value: float                        # median of the samples, or a track_ value; nan: failed or skipped
     samples: tuple[float, ...] | None   # every sample of a time_ benchmark, when recorded
     version: str | None                 # the benchmark's code identity when it ran
+    round_sizes: tuple[int, ...] | None = None  # samples per round, in order, when recorded
 
     @property
     def ok(self) -> bool:
         return not math.isnan(self.value)
+
+    @property
+    def rounds(self) -> list[tuple[float, ...]] | None:
+        """The samples split into rounds (one round when the split was not recorded or does not fit)."""
+        if not self.samples:
+            return None
+        sizes = self.round_sizes
+        if not sizes or sum(sizes) != len(self.samples):
+            return [self.samples]
+        edges = list(itertools.accumulate(sizes))
+        return [self.samples[e - n:e] for e, n in zip(edges, sizes) if n]
 
 
 @dataclass
@@ -54,8 +73,56 @@ class Run:
         return {name for name, _ in self.measurements}
 
 
+def rounds_path(results_file: Path) -> Path:
+    """Where the round sizes of a results file are kept: results/rounds/<machine>/<file name>."""
+    return results_file.parent.parent / "rounds" / results_file.parent.name / results_file.name
+
+
+def read_round_sizes(results_file: Path) -> dict[str, list[int]]:
+    """label -> samples per round; {} when not recorded or unreadable (then one round)."""
+    try:
+        return json.loads(rounds_path(results_file).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record_round(results_file: Path, sizes_before: dict[str, int]) -> None:
+    """After a round appended samples to `results_file`: note how many each benchmark gained."""
+    run = _run_of_file(results_file)
+    recorded = read_round_sizes(results_file)
+    for (name, params), m in run.measurements.items():
+        key = label(name, params)
+        total = len(m.samples or ())
+        gained = total - sizes_before.get(key, 0)
+        if gained > 0 and sum(recorded.get(key, [])) == sizes_before.get(key, 0):
+            recorded[key] = recorded.get(key, []) + [gained]
+        elif gained > 0:  # earlier rounds unknown (not recorded): from here on, one unknown round
+            recorded[key] = [total]
+    path = rounds_path(results_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(recorded, indent=0))
+    tmp.replace(path)
+
+
+def sample_counts(results_file: Path) -> dict[str, int]:
+    if not results_file.exists():
+        return {}
+    return {label(n, p): len(m.samples or ()) for (n, p), m in _run_of_file(results_file).measurements.items()}
+
+
+def _run_of_file(results_file: Path) -> Run:
+    machine = results_file.parent.name
+    try:
+        result = asvapi.load_result(results_file, machine)
+    except asvapi.AsvError as exc:
+        raise ResultsError(str(exc)) from None
+    return _run(result, machine, results_file)
+
+
 def _run(result, machine: str, path: Path) -> Run:
     run = Run(path, machine, result.commit_hash, result.env_name, result.date or 0, dict(result.env_vars or {}))
+    sizes = read_round_sizes(path)
     for name in result.get_all_result_keys():
         params = result.get_result_params(name)
         values = result.get_result_value(name, params)
@@ -67,7 +134,8 @@ def _run(result, machine: str, path: Path) -> Run:
             run.measurements[(name, tuple(combo))] = Measurement(
                 math.nan if value is None else float(value),
                 tuple(float(s) for s in sample) if sample else None,
-                result.benchmark_version.get(name))
+                result.benchmark_version.get(name),
+                tuple(sizes[label(name, tuple(combo))]) if label(name, tuple(combo)) in sizes else None)
     return run
 
 

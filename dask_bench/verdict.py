@@ -1,77 +1,133 @@
-"""The decision rule shared by compare, noise, ab and calibrate: one benchmark, two sets of samples.
+"""The decision rule shared by compare, noise, ab, calibrate, bisect and the history: one benchmark,
+two sides, each measured in one or more rounds (a round is one asv process: one cluster).
+
+Why rounds matter: the samples of one round come from one cluster, and a cluster can sit 5-20% off
+another cluster of the same code for its whole life (measured by `make calibrate`: the calibration
+records, per benchmark, this cluster-to-cluster noise). Samples of one round are therefore not
+independent evidence: two clusters of the same code, 12 samples each, pass Mann-Whitney at p < 1e-4.
+So the unit of evidence is the round, and the noise a difference is judged against is the spread
+of round medians.
 
 A benchmark changed (regressed or improved) when all three hold:
 
-1. **Significance**: Mann-Whitney U, two-sided, p < ALPHA (0.01), on the two sides' raw samples. It
-   compares ranks, so the long right tails of timing data (a GC pause, a scheduler tick) do not
-   dominate it the way they dominate a t-test.
-2. **Confidence**: the 95% bootstrap confidence interval of the ratio of medians (scipy.stats.bootstrap,
-   percentile method, 2,000 resamples, fixed seed) lies entirely on one side of 1.
-3. **Size**: the ratio of medians is beyond the minimum effect size, the FACTOR (worse by at least
-   FACTOR, or better by at least 1/FACTOR).
+1. **Significance between clusters**: the difference of the sides' mean log round-medians, judged
+   by a t-test against the spread of round medians within a side. That spread pools what the
+   comparison itself shows (rounds beyond the first of each side) with the cluster noise this
+   machine's calibration measured for the benchmark (its degrees of freedom added): p < ALPHA
+   (0.01), i.e. the 99% interval of the ratio excludes 1. With neither (one round per side, no
+   calibration of this machine) the benchmark is "too few rounds": shown, never counted.
+2. **Significance within the samples**: Mann-Whitney U, two-sided, p < ALPHA on the raw samples
+   (rank-based, so the long right tails of timing data do not dominate).
+3. **Size**: the ratio is beyond the minimum effect size, the FACTOR (worse by at least FACTOR, or
+   better by at least 1/FACTOR).
 
-The ratio is oriented so that above 1 is worse: after/before for times, before/after for rates
+The ratio is the geometric mean of round medians after over before (the ratio of medians for one
+round each), oriented so that above 1 is worse: after/before for times, before/after for rates
 (HIGHER_IS_BETTER_UNITS). A side with fewer than MIN_SAMPLES samples is "too few samples", and a
 benchmark without samples (a track_ value) is "no statistics": both are shown, never counted.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
 ALPHA = 0.01
-CONFIDENCE = 0.95
+CONFIDENCE = 1 - ALPHA  # the interval shown is the one the rule uses
 RESAMPLES = 2000
 MIN_SAMPLES = 5
 HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Cluster-to-cluster noise of one benchmark: the standard deviation of log round-medians of the
+    same code, and its degrees of freedom (rounds measured minus sides)."""
+    sd: float
+    df: int
 
 
 @dataclass(frozen=True)
 class Decision:
-    verdict: str            # regression, improvement, same, insignificant, too few samples, no statistics
-    ratio: float            # median(after)/median(before), oriented: above 1 is worse; nan without data
-    low: float = math.nan   # the confidence interval of `ratio`
+    verdict: str            # regression, improvement, same, insignificant, too few samples/rounds, no statistics
+    ratio: float            # oriented: above 1 is worse; nan without data
+    low: float = math.nan   # the CONFIDENCE interval of `ratio`
     high: float = math.nan
-    p: float = math.nan     # Mann-Whitney U, two-sided
+    p: float = math.nan     # the test between clusters (rounds)
+    p_samples: float = math.nan  # Mann-Whitney U on the raw samples
 
     @property
     def significant(self) -> bool:
-        return self.p < ALPHA and (self.low > 1 or self.high < 1)
+        return self.p < ALPHA and self.p_samples < ALPHA and (self.low > 1 or self.high < 1)
 
 
-def ratio_interval(before, after, confidence: float = CONFIDENCE, seed: int = 0) -> tuple[float, float]:
-    """Bootstrap confidence interval of median(after) / median(before)."""
-    def ratio_of_medians(b, a, axis=-1):
-        return np.median(a, axis=axis) / np.median(b, axis=axis)
-
-    result = stats.bootstrap((np.asarray(before, float), np.asarray(after, float)), ratio_of_medians,
-                             n_resamples=RESAMPLES, confidence_level=confidence, method="percentile",
-                             vectorized=True, paired=False, rng=np.random.default_rng(seed))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+def as_rounds(side) -> list[np.ndarray]:
+    """A side's samples as a list of rounds: a flat sequence of floats is one round."""
+    if side is None or len(side) == 0:
+        return []
+    if np.ndim(side[0]) == 0:
+        return [np.asarray(side, float)]
+    return [np.asarray(r, float) for r in side if len(r)]
 
 
-def decide(before, after, factor: float, higher_is_better: bool = False) -> Decision:
-    """The verdict on two sets of samples (sequences of floats, or None where there are none)."""
-    if before is None or after is None or len(before) == 0 or len(after) == 0:
+def log_round_medians(rounds: list[np.ndarray]) -> np.ndarray:
+    return np.log([np.median(r) for r in rounds])
+
+
+def pooled_noise(sides: list[list[np.ndarray]]) -> Noise | None:
+    """The spread of log round-medians around each side's mean, pooled over sides (of the same code
+    or each with its own code): None when no side has two rounds."""
+    squares, df = 0.0, 0
+    for rounds in sides:
+        if len(rounds) > 1:
+            logs = log_round_medians(rounds)
+            squares += float(np.sum((logs - logs.mean()) ** 2))
+            df += len(logs) - 1
+    return Noise(math.sqrt(squares / df), df) if df else None
+
+
+def combine(own: Noise | None, prior: Noise | None) -> Noise | None:
+    parts = [n for n in (own, prior) if n is not None]
+    if not parts:
+        return None
+    df = sum(n.df for n in parts)
+    return Noise(math.sqrt(sum(n.df * n.sd ** 2 for n in parts) / df), df)
+
+
+def decide(before, after, factor: float, higher_is_better: bool = False, prior: Noise | None = None) -> Decision:
+    """The verdict on two sides: each a flat sequence of samples (one round) or a list of rounds;
+    None where there are no samples. `prior`: the calibrated cluster noise of this benchmark."""
+    b_rounds, a_rounds = as_rounds(before), as_rounds(after)
+    if not b_rounds or not a_rounds:
         return Decision("no statistics", math.nan)
-    before, after = np.asarray(before, float), np.asarray(after, float)
     if higher_is_better:  # a rate that falls is worse: compare the reciprocals (times per unit)
-        before, after = 1 / before, 1 / after
-    ratio = float(np.median(after) / np.median(before))
-    if len(before) < MIN_SAMPLES or len(after) < MIN_SAMPLES:
+        b_rounds, a_rounds = [1 / r for r in b_rounds], [1 / r for r in a_rounds]
+    b_logs, a_logs = log_round_medians(b_rounds), log_round_medians(a_rounds)
+    shift = float(a_logs.mean() - b_logs.mean())
+    ratio = math.exp(shift)
+    b_all, a_all = np.concatenate(b_rounds), np.concatenate(a_rounds)
+    if len(b_all) < MIN_SAMPLES or len(a_all) < MIN_SAMPLES:
         return Decision("too few samples", ratio)
-    low, high = ratio_interval(before, after)
-    p = float(stats.mannwhitneyu(before, after, alternative="two-sided").pvalue)
-    decision = Decision("same", ratio, low, high, p)
+    p_samples = float(stats.mannwhitneyu(b_all, a_all, alternative="two-sided").pvalue)
+    noise = combine(pooled_noise([b_rounds, a_rounds]), prior)
+    if noise is None:
+        return Decision("too few rounds", ratio, p_samples=p_samples)
+    se = max(noise.sd, 1e-12) * math.sqrt(1 / len(b_logs) + 1 / len(a_logs))
+    p = float(2 * stats.t.sf(abs(shift) / se, noise.df))
+    half = float(stats.t.ppf(1 - ALPHA / 2, noise.df)) * se
+    low, high = math.exp(shift - half), math.exp(shift + half)
+    decision = Decision("same", ratio, low, high, p, p_samples)
     beyond = ratio >= factor or ratio <= 1 / factor
     if decision.significant and beyond:
-        return Decision("regression" if ratio > 1 else "improvement", ratio, low, high, p)
+        return Decision("regression" if ratio > 1 else "improvement", ratio, low, high, p, p_samples)
     if beyond:
-        return Decision("insignificant", ratio, low, high, p)
+        return Decision("insignificant", ratio, low, high, p, p_samples)
     return decision
 
 
@@ -98,3 +154,21 @@ def detectable_effect(aa: Decision, factor: float) -> float:
     offset = max(aa.ratio, 1 / aa.ratio)
     half_width = max(aa.high / aa.ratio, aa.ratio / aa.low)
     return max(factor, offset * half_width) - 1
+
+
+# -- the calibrated cluster noise of a machine -----------------------------------------------------
+
+def calibrated_noise(machine: str, results_dir: Path = RESULTS_DIR) -> dict[str, Noise]:
+    """benchmark label -> Noise, from the newest calibration of `machine` committed in results/
+    (results/calibration-<rev>.json, written by `make calibrate`); {} when there is none."""
+    newest, found = "", {}
+    for path in sorted(Path(results_dir).glob("calibration-*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # a calibration that cannot be read is no calibration
+        if data.get("machine") != machine or not data.get("cluster_noise") or data.get("date", "") < newest:
+            continue
+        newest = data.get("date", "")
+        found = {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
+    return found

@@ -25,7 +25,8 @@ def git(repo: Path, *args) -> str:
 
 @pytest.fixture(scope="module")
 def synthetic(asv_workspace, tmp_path_factory):
-    """2026.8.0, then: c1 changes nothing, c2 does not build, c3 slows submission by 15 ms."""
+    """2026.8.0, then: c1 changes nothing, c2 does not build, c3 slows submission by 15 ms, c4 takes the
+    slowdown out again, c5 changes nothing."""
     ws = asv_workspace
     root = tmp_path_factory.mktemp("synthetic")
     repo = root / "distributed"
@@ -46,6 +47,11 @@ def synthetic(asv_workspace, tmp_path_factory):
     client.write_text(text.replace(ANCHOR, SLEEP + ANCHOR, 1))
     git(repo, "commit", "-q", "-am", "c3: slow down task submission by 15 ms")
     commits["c3"] = git(repo, "rev-parse", "HEAD")
+    client.write_text(text)
+    git(repo, "commit", "-q", "-am", "c4: speed task submission up again")
+    commits["c4"] = git(repo, "rev-parse", "HEAD")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "c5: another change that changes nothing")
+    commits["c5"] = git(repo, "rev-parse", "HEAD")
     config = write_asv_config(root / "asv.conf.json", repo=repo, env_dir=ws["env_dir"], results_dir=root / "results",
                               html_dir=root / "html")
     return {"root": root, "repo": repo, "config": config, "commits": commits,
@@ -67,6 +73,19 @@ def test_bisect_finds_the_commit_that_slowed_submission(synthetic):
     assert re.search(r"c1: a change that changes nothing", out) and "-> good" in out
     proc = run("make", "bisect", "GOOD=2026.8.0")
     assert proc.returncode != 0 and "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>" in proc.stdout
+
+
+def test_bisect_faster_finds_the_commit_that_sped_submission_up(synthetic):
+    """Improvement mode: GOOD is the slow revision (c3), BAD a faster one two commits later."""
+    c = synthetic["commits"]
+    proc = run("make", "bisect", "BENCH=futures.SubmitLatency.time_submit_result", f"GOOD={c['c3']}",
+               f"BAD={c['c5']}", "FACTOR=1.5", "FASTER=1", env=synthetic["env"], timeout=1800)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert f"first faster commit: {c['c4']}" in out and "c4: speed task submission up again" in out
+    assert re.search(r"time_submit_result\('processes'\): improvement 0\.\d+ \[", out), out[-3000:]
+    # c5 changes nothing after the speed-up: BAD itself is faster, c4 is then judged on its own
+    assert "c4: speed task submission up again" in out.split("step:")[-1], out[-3000:]
 
 
 def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspace, tmp_path):

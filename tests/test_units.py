@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -27,54 +28,113 @@ def timings(median: float, n: int = 40, spread: float = 0.05) -> list[float]:
     return list(median * RNG.lognormal(0, spread, n))
 
 
+def clusters(median: float, rounds: int = 4, n: int = 12, spread: float = 0.05, offset: float = 0.02) -> list:
+    """`rounds` rounds (clusters) of `n` samples each; every cluster sits off `median` by its own
+    lognormal offset of sd `offset`, as clusters of the same code do."""
+    return [timings(median * RNG.lognormal(0, offset), n, spread) for _ in range(rounds)]
+
+
 # -- the decision rule -------------------------------------------------------------------------
 
 def test_a_slower_time_is_a_regression_with_its_interval():
-    d = verdict.decide(timings(10e-3), timings(11.5e-3), factor=1.05)
+    d = verdict.decide(clusters(10e-3), clusters(11.5e-3), factor=1.05)
     assert d.verdict == "regression"
-    assert 1.05 < d.low <= d.ratio <= d.high < 1.3 and d.p < verdict.ALPHA
+    assert 1.05 < d.low <= d.ratio <= d.high < 1.3 and d.p < verdict.ALPHA and d.p_samples < verdict.ALPHA
     assert verdict.format_ratio(d).startswith(f"{d.ratio:.3g} [")
 
 
 def test_a_faster_time_is_an_improvement():
-    assert verdict.decide(timings(10e-3), timings(8e-3), factor=1.05).verdict == "improvement"
+    assert verdict.decide(clusters(10e-3), clusters(8e-3), factor=1.05).verdict == "improvement"
 
 
 def test_for_a_rate_a_fall_is_the_regression():
     """tasks/s: higher is better, so fewer tasks per second is worse (ratio above 1)."""
-    d = verdict.decide(timings(500), timings(400), factor=1.05, higher_is_better=True)
+    d = verdict.decide(clusters(500), clusters(400), factor=1.05, higher_is_better=True)
     assert d.verdict == "regression" and d.ratio == pytest.approx(1.25, rel=0.05)
-    assert verdict.decide(timings(400), timings(500), 1.05, higher_is_better=True).verdict == "improvement"
+    assert verdict.decide(clusters(400), clusters(500), 1.05, higher_is_better=True).verdict == "improvement"
 
 
 def test_the_same_distribution_is_not_flagged():
-    same = [verdict.decide(timings(10e-3), timings(10e-3), factor=1.05).verdict for _ in range(20)]
+    same = [verdict.decide(clusters(10e-3), clusters(10e-3), factor=1.05).verdict for _ in range(20)]
     assert all(v in ("same", "insignificant") for v in same), same
+
+
+def test_two_clusters_of_the_same_code_are_not_a_change_however_many_samples():
+    """One round per side, the second cluster 15% off the first (as clusters of this machine sit):
+    the samples alone call it significant; judged against the calibrated cluster noise it is not."""
+    before, after = timings(10e-3, 24, 0.03), timings(11.5e-3, 24, 0.03)
+    noise = verdict.Noise(sd=0.12, df=7)
+    d = verdict.decide(before, after, factor=1.10, prior=noise)
+    assert d.p_samples < 1e-4 and d.verdict == "insignificant" and d.low < 1 < d.high
+    # a change far beyond the cluster noise is flagged from one round each
+    assert verdict.decide(before, timings(40e-3, 24, 0.03), 1.10, prior=noise).verdict == "regression"
+    # without calibration and with one round per side, nothing tells the cluster noise: not judged
+    assert verdict.decide(before, after, factor=1.10).verdict == "too few rounds"
+
+
+def test_more_rounds_narrow_the_interval():
+    noise = verdict.Noise(sd=0.10, df=7)
+    few = verdict.decide(clusters(10e-3, 1), clusters(10e-3, 1), 1.05, prior=noise)
+    many = verdict.decide(clusters(10e-3, 8), clusters(10e-3, 8), 1.05, prior=noise)
+    assert (many.high / many.low) < (few.high / few.low) / 1.5
 
 
 def test_a_significant_change_below_the_factor_is_not_counted():
     """Minimum effect size: 2% slower with tight samples is significant, but below a 1.05 factor."""
-    d = verdict.decide(timings(10e-3, 200, 0.005), timings(10.2e-3, 200, 0.005), factor=1.05)
+    before, after = clusters(10e-3, 6, 100, 0.005, 0.002), clusters(10.2e-3, 6, 100, 0.005, 0.002)
+    d = verdict.decide(before, after, factor=1.05)
     assert d.significant and d.verdict == "same"
-    assert verdict.decide(timings(10e-3, 200, 0.005), timings(10.2e-3, 200, 0.005), factor=1.01).verdict \
-        == "regression"
+    assert verdict.decide(before, after, factor=1.01).verdict == "regression"
 
 
 def test_a_large_but_noisy_change_is_insignificant():
-    d = verdict.decide(timings(10e-3, 6, 0.6), timings(12e-3, 6, 0.6), factor=1.05)
+    d = verdict.decide(clusters(10e-3, 3, 6, 0.6, 0.3), clusters(12e-3, 3, 6, 0.6, 0.3), factor=1.05)
     assert d.verdict == "insignificant" and not d.significant
 
 
 def test_too_few_samples_and_no_samples_are_said_not_judged():
-    assert verdict.decide([1.0, 1.1], [2.0, 2.1], 1.05).verdict == "too few samples"
+    assert verdict.decide([[1.0, 1.1], [1.0]], [[2.0, 2.1], [2.0]], 1.05).verdict == "too few samples"
     assert verdict.decide(None, [1.0] * 10, 1.05).verdict == "no statistics"
 
 
 def test_detectable_effect_grows_with_noise_and_never_falls_below_the_factor():
-    tight = verdict.decide(timings(1.0, 60, 0.01), timings(1.0, 60, 0.01), 1.05)
-    loose = verdict.decide(timings(1.0, 60, 0.3), timings(1.0, 60, 0.3), 1.05)
+    tight = verdict.decide(clusters(1.0, 8, 30, 0.01, 0.001), clusters(1.0, 8, 30, 0.01, 0.001), 1.05)
+    loose = verdict.decide(clusters(1.0, 4, 30, 0.3, 0.2), clusters(1.0, 4, 30, 0.3, 0.2), 1.05)
     assert verdict.detectable_effect(tight, 1.05) == pytest.approx(0.05)
     assert verdict.detectable_effect(loose, 1.05) > 0.1
+
+
+def test_the_cluster_noise_is_the_newest_calibration_of_the_machine(tmp_path):
+    def write(name, machine, date, sd):
+        (tmp_path / f"calibration-{name}.json").write_text(json.dumps(
+            {"machine": machine, "date": date, "cluster_noise": {"a.B.time_x": {"sd": sd, "df": 7}}}))
+    write("1", "vm", "2026-01-01T00:00:00+00:00", 0.3)
+    write("2", "vm", "2026-02-01T00:00:00+00:00", 0.1)
+    write("3", "other", "2026-03-01T00:00:00+00:00", 0.5)
+    (tmp_path / "calibration-4.json").write_text("{not json")
+    assert verdict.calibrated_noise("vm", tmp_path) == {"a.B.time_x": verdict.Noise(0.1, 7)}
+    assert verdict.calibrated_noise("nowhere", tmp_path) == {}
+
+
+def test_the_committed_calibration_gives_every_counted_benchmark_its_noise():
+    from dask_bench.calibrate import COUNTED
+
+    noise = verdict.calibrated_noise("vm")
+    assert noise, "results/calibration-*.json of machine vm has no cluster_noise"
+    info = json.loads((REPO / "results" / "benchmarks.json").read_text())
+    counted = {n for n, b in info.items() if n != "version" and b.get("type") == "time" and re.match(COUNTED, n)}
+    assert counted <= {n.split("(")[0] for n in noise}, counted - {n.split("(")[0] for n in noise}
+    assert all(0 < n.sd < 1 and n.df >= 2 for n in noise.values())
+
+
+def test_samples_split_into_their_recorded_rounds():
+    from dask_bench.results import Measurement
+
+    m = Measurement(1.0, (1.0, 1.1, 1.2, 2.0, 2.1), "v", (3, 2))
+    assert m.rounds == [(1.0, 1.1, 1.2), (2.0, 2.1)]
+    # sizes that do not add up (a round not recorded): one round, never a wrong split
+    assert Measurement(1.0, (1.0, 1.1, 1.2), "v", (2, 2)).rounds == [(1.0, 1.1, 1.2)]
+    assert Measurement(1.0, (1.0, 1.1), "v").rounds == [(1.0, 1.1)]
 
 
 # -- fresh_keys --------------------------------------------------------------------------------
@@ -208,7 +268,8 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
             samples = timings(values[i], 30, 0.02)
             run.measurements[(name, ())] = Measurement(float(np.median(samples)), tuple(samples), "v1")
         ordered.append(run)
-    found = changes.detect(ordered, labels, factor=1.05)
+    noise = {name: verdict.Noise(0.03, 10) for name in medians}  # as a calibration would give
+    found = changes.detect(ordered, labels, factor=1.05, noise=noise)
     assert {(c.benchmark, c.before, c.after, c.direction, c.kind) for c in found} == {
         ("a.B.time_x", "r1", "r2", "slower", "step"), ("a.B.time_y", "r1", "r2", "slower", "step"),
         ("e.F.time_w", "r0", "r1", "slower", "transient"), ("e.F.time_w", "r1", "r2", "faster", "transient"),
@@ -217,7 +278,7 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     assert list(groups) == [("r1", "r2")] and len(groups[("r1", "r2")]) == 2
     low, high = changes.median_interval(ordered[0].measurements[("c.D.time_z", ())].samples)
     assert low < 5.0 < high
-    text = history_page(ordered, labels, tmp_path, "m", {}).read_text()
+    text = history_page(ordered, labels, tmp_path, "m", {}, noise=noise).read_text()
     assert "r1 &rarr; r2" in text and "a.B.time_y" in text and "Machine m" in text
     assert "r0 &rarr; r1" not in text and "2 transient flag(s)" in text and "unconfirmed" in text
     assert "5 (2 step, 1 unconfirmed, 2 transient)" in (tmp_path / "history-changes.md").read_text()
@@ -225,7 +286,7 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     # a benchmark measured by other code on the next release is no change: not comparable
     ordered[2].measurements[("a.B.time_x", ())] = Measurement(1.3, ordered[2].measurements[("a.B.time_x", ())].samples,
                                                               "v2")
-    assert "a.B.time_x" not in {c.benchmark for c in changes.detect(ordered, labels, 1.05)}
+    assert "a.B.time_x" not in {c.benchmark for c in changes.detect(ordered, labels, 1.05, noise=noise)}
 
 
 def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_librarys(tmp_path, monkeypatch):

@@ -139,7 +139,7 @@ def side_rounds(side: Side, only: list[str]) -> dict[str, list]:
     found = {}
     for run in runs_of(side.results_dir, side.machine, side.commit):
         for (name, params), m in run.measurements.items():
-            if m.samples and any(re.search(regex, name) for regex in only):
+            if m.samples and any(re.search(regex, label(name, params)) for regex in only):
                 found[label(name, params)] = m.rounds
     return found
 

@@ -4,11 +4,13 @@
     python -m dask_bench.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
 
 Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
-…), each round a separate `asv run` of one round per benchmark whose samples are appended: the
-drift of a shared, noisy machine falls on both sides alike. BASE and HEAD may be the same revision
-(an A/A run). Each side has its own results directory under .asv/compare/, so a comparison never
+…), each round a separate `asv run` of one round per benchmark whose samples are appended (and
+how many each round added recorded: the verdict judges rounds, one cluster each): the drift of a
+shared, noisy machine falls on both sides alike. BASE and HEAD may be the same revision (an A/A
+run). Each side has its own results directory under .asv/compare/, so a comparison never
 overwrites the results history in results/. The verdict per benchmark is dask_bench.verdict's
-(Mann-Whitney U, bootstrap interval of the ratio of medians, minimum effect size FACTOR).
+(round medians against the calibrated cluster noise, Mann-Whitney U on the samples, minimum effect
+size FACTOR).
 
 Exit status: 0 no regression, 1 a counted benchmark regressed (or started failing), 2 an error.
 The table is printed and written as Markdown for a CI job to post.
@@ -180,7 +182,7 @@ def _measurements(side: Side, pair_envs: bool, only) -> dict:
         raise CompareError(str(exc)) from None
     for run in side_runs:
         for (name, params), m in run.measurements.items():
-            if only and not any(re.search(regex, name) for regex in only):
+            if only and not any(re.search(regex, label(name, params)) for regex in only):  # as asv -b selects
                 continue
             found[(label(name, params), "" if pair_envs else run.env_name, name)] = m
     if not found:
@@ -223,6 +225,17 @@ def compare(before: Side, after: Side, factor: float, only: list[str] | None = N
                 decision = verdict.Decision("no statistics", ratio)
             result = decision.verdict
         rows.append(Row(name, env, b, a, unit, decision, result))
+    return adjust_for_many(rows)
+
+
+def adjust_for_many(rows: list[Row]) -> list[Row]:
+    """A table tests every counted benchmark at once: at p < 0.01 each, 39 benchmarks of the same
+    code would flag one about every third comparison. The p-values between clusters are adjusted
+    together (verdict.adjusted: Benjamini-Hochberg), so a whole A/A table flags anything with
+    probability about ALPHA."""
+    judged = [r for r in rows if r.counted and not math.isnan(r.decision.p)]
+    for row, decision in zip(judged, verdict.adjusted([r.decision for r in judged])):
+        row.decision, row.verdict = decision, decision.verdict
     return rows
 
 

@@ -15,7 +15,8 @@ A benchmark changed (regressed or improved) when all three hold:
    comparison itself shows (rounds beyond the first of each side) with the cluster noise this
    machine's calibration measured for the benchmark (its degrees of freedom added): p < ALPHA
    (0.01), i.e. the 99% interval of the ratio excludes 1. With neither (one round per side, no
-   calibration of this machine) the benchmark is "too few rounds": shown, never counted.
+   calibration of this machine) the benchmark is "too few rounds": shown, never counted. A table
+   of many benchmarks adjusts these p-values together (`adjusted`: Benjamini-Hochberg).
 2. **Significance within the samples**: Mann-Whitney U, two-sided, p < ALPHA on the raw samples
    (rank-based, so the long right tails of timing data do not dominate).
 3. **Size**: the ratio is beyond the minimum effect size, the FACTOR (worse by at least FACTOR, or
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,24 @@ def decide(before, after, factor: float, higher_is_better: bool = False, prior: 
     if beyond:
         return Decision("insignificant", ratio, low, high, p, p_samples)
     return decision
+
+
+def adjusted(decisions: list[Decision]) -> list[Decision]:
+    """Decisions of many benchmarks judged together: each p between clusters replaced by its
+    Benjamini-Hochberg adjusted value (scipy.stats.false_discovery_control) and the verdict taken
+    again, so that among the changes a table flags at most ALPHA are expected false, and a table of
+    the same code flags anything with probability about ALPHA (not ALPHA per benchmark). The
+    interval shown stays the benchmark's own."""
+    if not decisions:
+        return []
+    ps = stats.false_discovery_control([d.p for d in decisions], method="bh")
+    out = []
+    for d, p in zip(decisions, ps):
+        d = replace(d, p=float(p))
+        if d.verdict in ("regression", "improvement") and not d.significant:
+            d = replace(d, verdict="insignificant")
+        out.append(d)
+    return out
 
 
 def format_ratio(d: Decision) -> str:

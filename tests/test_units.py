@@ -127,6 +127,21 @@ def test_the_committed_calibration_gives_every_counted_benchmark_its_noise():
     assert all(0 < n.sd < 1 and n.df >= 2 for n in noise.values())
 
 
+def test_a_table_of_many_benchmarks_is_judged_together():
+    """39 benchmarks of the same code: one at p 0.005 is what chance gives a table, not a change; a
+    change at p 1e-6 stays flagged."""
+    noise = verdict.Noise(0.05, 7)
+    chance = verdict.decide(clusters(1.0, 2, 12, 0.02, 0.0), clusters(1.2, 2, 12, 0.02, 0.0), 1.05, prior=noise)
+    assert chance.verdict == "regression" and 1e-4 < chance.p < verdict.ALPHA, chance
+    clear = verdict.decide(clusters(1.0, 2, 12, 0.02, 0.0), clusters(2.0, 2, 12, 0.02, 0.0), 1.05, prior=noise)
+    same = verdict.Decision("same", 1.0, 0.9, 1.1, 0.5, 0.5)
+    judged = verdict.adjusted([chance, clear] + [same] * 37)
+    assert judged[0].verdict == "insignificant" and judged[0].p > chance.p
+    assert judged[1].verdict == "regression" and judged[1].p < verdict.ALPHA
+    assert [d.verdict for d in judged[2:]] == ["same"] * 37
+    assert verdict.adjusted([chance])[0].verdict == "regression"  # alone, nothing to adjust for
+
+
 def test_samples_split_into_their_recorded_rounds():
     from dask_bench.results import Measurement
 

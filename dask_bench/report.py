@@ -309,6 +309,12 @@ def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict
     table = ("<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [{CONFIDENCE:.0%} CI]</th><th>p</th>"
              "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
         f"<p>No step between releases ({len(labels)} release(s) measured).</p>"
+    single = all(len(m.rounds or ()) <= 1 for run in ordered for m in run.measurements.values())
+    if single:
+        table += ("<p>Each release here was measured as one asv run whose rounds were not recorded, so it "
+                  "counts as one cluster: against the cluster-to-cluster noise, only changes of several times "
+                  "that noise can be flagged. To check a suspected change between two releases: "
+                  "<code>make compare BASE=&lt;rev&gt; HEAD=&lt;rev&gt; ROUNDS=8 BENCH=&lt;regex&gt;</code>.</p>")
     table += (f"<p>{transient} transient flag(s) besides: a release measured off-level against both its "
               "neighbours, not holding on the next release (listed in history-changes.md).</p>")
     text = f"""<!DOCTYPE html>

@@ -96,6 +96,16 @@ def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(
     rounds = re.findall(r"\[round (\d)/2\] (\S+)", proc.stdout)
     assert [r for r, _ in rounds] == ["1", "1", "2", "2"], rounds
     assert rounds[0][1] == rounds[3][1] == "2026.8.0" and rounds[1][1] == rounds[2][1] == sleepy["slow"]
+    # what each round (cluster) added is recorded beside the results, and adds up to the samples asv stored
+    from dask_bench.results import runs
+
+    measured = runs(sleepy["root"] / "compare" / "results")
+    assert len(measured) == 2, measured
+    for run_ in measured:
+        for (name, params), m in run_.measurements.items():
+            if m.samples:
+                assert m.round_sizes and len(m.round_sizes) == 2 and sum(m.round_sizes) == len(m.samples), \
+                    (name, params, m.round_sizes, len(m.samples))
 
 
 def test_the_reverse_change_improves_and_exits_zero(sleepy, slowdown):

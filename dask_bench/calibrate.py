@@ -39,14 +39,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import tabulate
 
 from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
-                      measurement_options, resolve)
-from .results import ResultsError, label, runs_of
+                      measurement_options, measurements_of, resolve)
+from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
 # Every benchmark a verdict counts (not the baselines, which do not run distributed, nor the load
@@ -134,27 +133,15 @@ def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str
     return commits
 
 
-def side_rounds(side: Side, only: list[str]) -> dict[str, list]:
-    """benchmark label -> the side's samples as rounds."""
-    found = {}
-    for run in runs_of(side.results_dir, side.machine, side.commit):
-        for (name, params), m in run.measurements.items():
-            if m.samples and any(re.search(regex, label(name, params)) for regex in only):
-                found[label(name, params)] = m.rounds
-    return found
-
-
 def cluster_noise(sides: list[Side], only: list[str]) -> dict[str, verdict.Noise]:
     """The noise of each benchmark over every round of `sides` (all the same code), around their mean."""
-    per_side = [side_rounds(s, only) for s in sides]
-    names = set().union(*per_side) if per_side else set()
-    noise = {}
-    for name in sorted(names):
-        rounds = [r for found in per_side for r in found.get(name, [])]
-        one = verdict.pooled_noise([[np.asarray(r, float) for r in rounds]])
-        if one is not None:
-            noise[name] = one
-    return noise
+    rounds: dict[str, list] = {}
+    for side in sides:
+        for (name, _, _), m in measurements_of(side, True, only).items():
+            if m.samples:
+                rounds.setdefault(name, []).extend(m.rounds)
+    noise = {name: verdict.pooled_noise([verdict.as_rounds(r)]) for name, r in sorted(rounds.items())}
+    return {name: n for name, n in noise.items() if n is not None}
 
 
 def goal_of(benchmark: str) -> float:

@@ -2,8 +2,9 @@
 
 The detector is the verdict's own rule (dask_bench.verdict: round medians judged against the
 cluster-to-cluster noise this machine's calibration measured, Mann-Whitney U on the samples, minimum
-effect size) applied to each pair of consecutive releases that both have samples. The releases of a history are separate runs, each on its own cluster, and a cluster
-can land ~10% off the next one of the same code: a single release measured off-level is flagged
+effect size) applied to each pair of consecutive releases that both have samples. The releases of a
+history are separate runs, each on its own cluster, and a cluster can land ~10% off the next one of
+the same code: a single release measured off-level is flagged
 against both its neighbours and swings back. So a flagged pair is a *step* only when it holds
 against the neighbours on both sides: the release before the step and the one before it are both
 flagged (the same way) against the release after it and the one after that. A flag that does not

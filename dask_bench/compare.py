@@ -174,7 +174,8 @@ def side_config(name: str, base_config: Path, workdir: Path, env: str | None = N
 
 # -- comparing -----------------------------------------------------------------------------------
 
-def _measurements(side: Side, pair_envs: bool, only) -> dict:
+def measurements_of(side: Side, pair_envs: bool, only) -> dict:
+    """(label, env name or '' when pairing environments, benchmark name) -> Measurement of a side."""
     found = {}
     try:
         side_runs = runs_of(side.results_dir, side.machine, side.commit, side.env_names)
@@ -201,7 +202,7 @@ def compare(before: Side, after: Side, factor: float, only: list[str] | None = N
     if noise is None:
         noise = verdict.calibrated_noise(after.machine or asvapi.host_machine())
     pair_envs = len(before.env_names) == 1 and len(after.env_names) == 1
-    sides = [_measurements(s, pair_envs, only) for s in (before, after)]
+    sides = [measurements_of(s, pair_envs, only) for s in (before, after)]
     rows = []
     for key in sorted(set(sides[0]) | set(sides[1])):
         name, env, bench = key

@@ -306,7 +306,7 @@ def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict
             rows.append(f"<tr><td>{html.escape(before)} &rarr; {html.escape(after)}</td><td>{html.escape(c.benchmark)}"
                         f"</td><td>{c.kind}</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td>"
                         f"<td>{c.decision.p:.2g}</td><td>{html.escape(others) or '-'}</td></tr>")
-    table = ("<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [{CONFIDENCE:.0%} CI]</th><th>p</th>"
+    table = (f"<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [{CONFIDENCE:.0%} CI]</th><th>p</th>"
              "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
         f"<p>No step between releases ({len(labels)} release(s) measured).</p>"
     single = all(len(m.rounds or ()) <= 1 for run in ordered for m in run.measurements.values())

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from .results import ResultsError
+
 ALPHA = 0.01
 CONFIDENCE = 1 - ALPHA  # the interval shown is the one the rule uses
 RESAMPLES = 2000
@@ -179,15 +181,19 @@ def detectable_effect(aa: Decision, factor: float) -> float:
 
 def calibrated_noise(machine: str, results_dir: Path = RESULTS_DIR) -> dict[str, Noise]:
     """benchmark label -> Noise, from the newest calibration of `machine` committed in results/
-    (results/calibration-<rev>.json, written by `make calibrate`); {} when there is none."""
+    (results/calibration-<rev>.json, written by `make calibrate`); {} when there is none. A file that
+    cannot be read stops the verdict (ResultsError naming it): judging without it would silently
+    judge against a different noise."""
     newest, found = "", {}
     for path in sorted(Path(results_dir).glob("calibration-*.json")):
         try:
             data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue  # a calibration that cannot be read is no calibration
-        if data.get("machine") != machine or not data.get("cluster_noise") or data.get("date", "") < newest:
-            continue
-        newest = data.get("date", "")
-        found = {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
+            if data.get("machine") != machine or not data.get("cluster_noise") or data.get("date", "") < newest:
+                continue
+            noise = {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ResultsError(f"{path} is not a readable calibration ({type(exc).__name__}: "
+                               f"{' '.join(str(exc).split())[:80]}); restore it (git checkout -- {path}), "
+                               "delete it, or run make calibrate") from None
+        newest, found = data.get("date", ""), noise
     return found

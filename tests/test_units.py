@@ -111,9 +111,14 @@ def test_the_cluster_noise_is_the_newest_calibration_of_the_machine(tmp_path):
     write("1", "vm", "2026-01-01T00:00:00+00:00", 0.3)
     write("2", "vm", "2026-02-01T00:00:00+00:00", 0.1)
     write("3", "other", "2026-03-01T00:00:00+00:00", 0.5)
-    (tmp_path / "calibration-4.json").write_text("{not json")
     assert verdict.calibrated_noise("vm", tmp_path) == {"a.B.time_x": verdict.Noise(0.1, 7)}
     assert verdict.calibrated_noise("nowhere", tmp_path) == {}
+    # a calibration that cannot be read stops the verdict, naming the file and the fix
+    for corrupt in ("{not json", json.dumps({"machine": "vm", "date": "2026-04-01T00:00:00+00:00",
+                                                "cluster_noise": {"a.B.time_x": {"sd": 0.1}}})):
+        (tmp_path / "calibration-4.json").write_text(corrupt)
+        with pytest.raises(ResultsError, match=r"calibration-4.json is not a readable calibration .*git checkout"):
+            verdict.calibrated_noise("vm", tmp_path)
 
 
 def test_the_committed_calibration_gives_every_counted_benchmark_its_noise():
@@ -295,6 +300,7 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     assert low < 5.0 < high
     text = history_page(ordered, labels, tmp_path, "m", {}, noise=noise).read_text()
     assert "r1 &rarr; r2" in text and "a.B.time_y" in text and "Machine m" in text
+    assert f"ratio [{verdict.CONFIDENCE:.0%} CI]" in text and "{CONFIDENCE" not in text
     assert "r0 &rarr; r1" not in text and "2 transient flag(s)" in text and "unconfirmed" in text
     assert "5 (2 step, 1 unconfirmed, 2 transient)" in (tmp_path / "history-changes.md").read_text()
     assert (tmp_path / "history-a.B.png").stat().st_size > 5000 and 'src="history-c.D.png"' in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 
 import dask
@@ -53,10 +54,11 @@ def test_phases_add_up_to_the_measured_round_trip(client):
 def test_a_1ms_task_shows_about_1ms_in_execution(client):
     j = min((journey.submit_journey(client, seconds=0.001) for _ in range(5)), key=lambda j: j.wall)
     assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
-    fast = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
-    # execution includes the hand-off to and from the worker's thread (~0.4 ms here): the 1 ms task
-    # adds its 1 ms on top of a no-op's, and only there
-    assert 0.0008 <= j.phases["execution"] - fast.phases["execution"] <= 0.003, (j.phases, fast.phases)
+    # execution includes the hand-off to and from the worker's thread (~0.4 ms here, up to 0.8 ms in a
+    # single journey): the 1 ms task adds its 1 ms on top of a no-op's, compared as medians of 9 each
+    slow = statistics.median(journey.submit_journey(client, seconds=0.001).phases["execution"] for _ in range(9))
+    fast = statistics.median(journey.submit_journey(client).phases["execution"] for _ in range(9))
+    assert 0.0008 <= slow - fast <= 0.003, (slow, fast)
 
 
 def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):

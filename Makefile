@@ -38,7 +38,7 @@ AA    ?= 3
 help:
 	@echo "make bench [BENCH=regex] install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
 	@echo "make test               install, then the whole test suite"
-	@echo "make history [RELEASES=\"A B\"] [LATEST=N]   measure every release without a valid stored result"
+	@echo "make history [RELEASES=\"A B\"] [LATEST=N] [ROUNDS=2]   measure every release without valid stored rounds"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower (faster)"
 	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
@@ -84,7 +84,7 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 
 # Every release of the history without a valid stored result, oldest first; resumable.
 history: install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.history --config $(ASV_CONFIG) $(if $(RELEASES),--releases "$(RELEASES)") \
+	$(PY) -m dask_bench.history --config $(ASV_CONFIG) --rounds $(ROUNDS) $(if $(RELEASES),--releases "$(RELEASES)") \
 	  $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS)
 
 bisect-args:

@@ -146,6 +146,7 @@ class ClusterBenchmark(Benchmark):
     def teardown(self, *params):
         if "session" in self.__dict__:
             self.session.watchdog.disarm()
+            self.session.watchdog.check()
         placement = self.__dict__.pop("_placement", None)
         if placement is not None:
             placement.__exit__(None, None, None)

@@ -8,8 +8,8 @@ which every command here passes), and the benchmark's version (its code identity
 asv appends the samples of every round (one asv process, one cluster) to one list. The commands
 that measure round by round (compare, noise, ab, calibrate, bisect) write how many samples each
 round added beside the results: rounds/<machine>/<results file name>, a directory asv does not read
-(it has no machine.json). The verdict judges clusters by these rounds; results without them (asv's
-own rounds inside one run, as `make history` measures) count as one round.
+(it has no machine.json); so does `make history`. The verdict judges clusters by these rounds;
+results without them (asv's own rounds inside one run) count as one round.
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ class Measurement:
     @property
     def ok(self) -> bool:
         return not math.isnan(self.value)
+
+    @property
+    def recorded_rounds(self) -> int:
+        """How many recorded rounds the samples are (0: the split was not recorded or does not fit)."""
+        sizes = self.round_sizes
+        return len(sizes) if self.samples and sizes and sum(sizes) == len(self.samples) else 0
 
     @property
     def rounds(self) -> list[tuple[float, ...]] | None:
@@ -86,6 +92,22 @@ def read_round_sizes(results_file: Path) -> dict[str, list[int]]:
         return {}
 
 
+def forget(results_file: Path, names) -> None:
+    """Remove some benchmarks' results and recorded rounds from one results file, so that the next
+    round starts them afresh (results of other benchmarks stay)."""
+    names = set(names)
+    if not names or not results_file.exists():
+        return
+    try:
+        asvapi.remove_results(results_file, results_file.parent.name, names)
+    except asvapi.AsvError as exc:
+        raise ResultsError(str(exc)) from None
+    recorded = read_round_sizes(results_file)
+    kept = {key: sizes for key, sizes in recorded.items() if key.split("(")[0] not in names}
+    if kept != recorded:
+        _write_round_sizes(results_file, kept)
+
+
 def record_round(results_file: Path, sizes_before: dict[str, int]) -> None:
     """After a round appended samples to `results_file`: note how many each benchmark gained."""
     run = _run_of_file(results_file)
@@ -98,6 +120,10 @@ def record_round(results_file: Path, sizes_before: dict[str, int]) -> None:
             recorded[key] = recorded.get(key, []) + [gained]
         elif gained > 0:  # earlier rounds unknown (not recorded): from here on, one unknown round
             recorded[key] = [total]
+    _write_round_sizes(results_file, recorded)
+
+
+def _write_round_sizes(results_file: Path, recorded: dict[str, list[int]]) -> None:
     path = rounds_path(results_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -62,6 +62,16 @@ class Watchdog:
             signal.signal(signal.SIGINT, self._previous_handler)
             self._previous_handler = None
 
+    def check(self) -> None:
+        """After a sample, before its results are judged: a cluster that failed during the sample (the
+        kill may land after the sample's last poll) fails it naming what happened, not what it lost."""
+        if not self.failure:
+            found = self.problem()
+            if found:
+                self.failure = f"cluster failure: {found}"
+        if self.failure:
+            raise ClusterFailure(self.failure)
+
     def close(self) -> None:
         self._stop.set()
 

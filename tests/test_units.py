@@ -407,11 +407,16 @@ def test_history_measures_again_what_the_current_code_would_time_differently(tmp
 
     machine = committed_machine()
     newest = max(runs(COMMITTED, machine), key=lambda r: r.date).commit
-    assert not history.missing(COMMITTED, newest, machine, [DEFAULT]), "the committed results are stale"
+    done = history.rounds_done(COMMITTED, newest, machine, history.selected_versions([DEFAULT]))
+    stale = {name: n for name, n in done.items() if n < 2}
+    assert not stale, f"the committed results are stale or lack recorded rounds: {stale}"
     selection = [r"^futures\.SubmitLatency\."]
-    changed = {**versions, "futures.SubmitLatency.time_submit_result": "0" * 64}
+    changed = {label: "0" * 64 if label.startswith("futures.SubmitLatency.time_submit_result") else version
+               for label, version in versions.items()}
     monkeypatch.setattr(history, "current_versions", lambda: changed)
-    assert history.missing(COMMITTED, newest, machine, selection)
+    done = history.rounds_done(COMMITTED, newest, machine, history.selected_versions(selection))
+    assert done["futures.SubmitLatency.time_submit_result"] == 0
+    assert done["futures.SubmitLatency.time_map_gather"] >= 2
 
 
 def test_py_spy_samples_per_function_line_up_across_environments(tmp_path):
@@ -456,3 +461,25 @@ def test_a_benchmark_one_side_did_not_run_is_not_measured_and_one_that_failed_is
     assert results["futures.LargeMap.time_map_gather"] == "n/a"
     assert results[failed] == "failing"
     assert results["futures.SubmitLatency.time_submit_result('processes')"] == "same"
+
+
+def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_path):
+    from dask_bench.results import forget, label, read_round_sizes, rounds_path
+
+    machine = committed_machine()
+    source = max(runs(COMMITTED, machine), key=lambda r: r.date).path
+    (tmp_path / machine).mkdir()
+    shutil.copy(COMMITTED / machine / "machine.json", tmp_path / machine)
+    path = tmp_path / machine / source.name
+    shutil.copy(source, path)
+    before = runs(tmp_path, machine)[0].measurements
+    gone, kept = sorted({name for name, _ in before})[:2]
+    labels = {label(n, p): n for n, p in before}
+    rounds_path(path).parent.mkdir(parents=True)
+    rounds_path(path).write_text(json.dumps({l: [1] for l, n in labels.items() if n in (gone, kept)}))
+    forget(path, {gone})
+    after = runs(tmp_path, machine)[0].measurements
+    assert {n for n, _ in after} == {n for n, _ in before} - {gone}
+    assert all(after[key].samples == m.samples for key, m in before.items() if key[0] != gone)
+    assert {labels[l] for l in read_round_sizes(path)} == {kept}
+    assert sorted(p.name for p in (tmp_path / machine).iterdir()) == sorted(["machine.json", path.name])

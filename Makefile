@@ -13,6 +13,8 @@ export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 FACTOR ?= 1.10
+# make paired (and calibrate PAIRED=1) default to their own minimum effect, 5%, unless FACTOR is given
+PAIRED_FACTOR_ARG = $(if $(filter file,$(origin FACTOR)),,--factor $(FACTOR))
 ROUNDS ?= 2
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
 MACHINE ?=
@@ -32,7 +34,7 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args noise ab calibrate \
+.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready paired profile profile-args profile-diff profile-diff-args noise ab calibrate \
         publish preview report browser test clean compare-args rev-arg
 
 help:
@@ -43,8 +45,9 @@ help:
 	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
+	@echo "make paired BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05]   both at once, blocks alternating: 5% changes"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
-	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1]   detection matrix"
+	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1] [PAIRED=1]   detection matrix"
 	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
 	@echo "make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   the phases and functions that changed"
 	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md;"
@@ -104,7 +107,7 @@ load: install data $(REPO_FOR_CONFIG) machine check
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
 compare-args:
-	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10]"; exit 2; }
+	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make $(MAKECMDGOALS) BASE=<rev> HEAD=<rev> [FACTOR=…] [BENCH=regex]"; exit 2; }
 rev-arg:
 	@test -n "$(REV)" || { echo "usage: make $(MAKECMDGOALS) REV=<rev> [BENCH=regex]"; exit 2; }
 
@@ -139,8 +142,14 @@ ab: rev-arg compare-ready
 	  --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 calibrate: rev-arg compare-ready
-	$(PY) -m dask_bench.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" --factor $(FACTOR) \
+	$(PY) -m dask_bench.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
+	  $(if $(filter 1,$(PAIRED)),--paired $(PAIRED_FACTOR_ARG),--factor $(FACTOR)) \
 	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
+
+# Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
+# cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).
+paired: compare-args compare-ready
+	$(PY) -m dask_bench.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.
@@ -164,4 +173,4 @@ test: install browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) html profiles .pytest_cache compare.md noise.md ab-*.md calibration.md calibration.json
+	rm -rf $(VENV) html profiles .pytest_cache compare.md paired.md noise.md ab-*.md calibration.md calibration.json calibration-paired.md calibration-paired.json

@@ -43,8 +43,8 @@ import tabulate
 
 from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
-from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
-                      measurement_options, measurements_of, resolve)
+from .compare import (CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
+                      measurement_options, measurements_of, prebuild, resolve)
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
@@ -100,9 +100,10 @@ def inject(source: str, function: str, statement: str) -> str:
     return source[:end_of_line] + f"{body_indent}{statement}  # injected by dask_bench.calibrate\n" + source[end_of_line:]
 
 
-def git(repo: Path, *args) -> str:
+def git(repo: Path, *args, date: str | None = None) -> str:
+    dates = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date} if date else {}
     proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                          env={**os.environ, **IDENTITY})
+                          env={**os.environ, **IDENTITY, **dates})
     if proc.returncode != 0:
         raise CalibrationError(f"git {' '.join(args)}: {proc.stderr.strip()}")
     return proc.stdout.strip()
@@ -116,18 +117,20 @@ def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str
     subprocess.run(["git", "clone", "-q", "--no-checkout", source_repo, str(repo)], check=True,
                    env={**os.environ, **IDENTITY})
     base = git(repo, "rev-parse", f"{rev}^{{commit}}")
+    # REV's own date: the same calibration makes the same commits again, whose builds asv then reuses
+    date = git(repo, "log", "-1", "--format=%cI", base)
     git(repo, "checkout", "-q", "-B", "main", base)
     commits = {"REV": base}
     for k in range(1, aa + 1):
         git(repo, "checkout", "-q", "--detach", base)
-        git(repo, "commit", "-q", "--allow-empty", "-m", f"A/A {k}: no change")
+        git(repo, "commit", "-q", "--allow-empty", "-m", f"A/A {k}: no change", date=date)
         commits[f"A/A {k}"] = git(repo, "rev-parse", "HEAD")
     for site_name, ms in injections:
         site = SITES[site_name]
         git(repo, "checkout", "-q", "--detach", base)
         path = repo / site.path
         path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=ms / 1000)))
-        git(repo, "commit", "-q", "-am", f"Inject {ms:g} ms in {site.what}")
+        git(repo, "commit", "-q", "-am", f"Inject {ms:g} ms in {site.what}", date=date)
         commits[f"{site_name} {ms:g} ms"] = git(repo, "rev-parse", "HEAD")
     git(repo, "checkout", "-q", "main")
     return commits
@@ -176,7 +179,7 @@ def matrix(rows_by_side: dict, factor: float) -> list[dict]:
 
 
 def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str,
-           rounds: int, noise: dict | None = None, judged_with: str = "") -> str:
+           method: str, noise: dict | None = None, judged_with: str = "") -> str:
     noise = noise or {}
     injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
     rows = []
@@ -195,10 +198,11 @@ def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str]
     alarms = sum(e["false_alarms"] for e in table)
     head = (f"### Detection matrix of distributed {rev} (factor {factor:g}, machine {machine})\n\n"
             f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
-            f"each measured ({rounds} round(s) per side, interleaved) and compared as `make compare` does. Counted A/A false alarms: **{alarms}**. "
+            f"each {method}. Counted A/A false alarms: **{alarms}**. "
             "A cell shows whether the injection was flagged as a regression and the ratio of medians "
-            "(above 1: slower). Cluster noise: the standard deviation of log round-medians of the same code "
-            "(REV and the A/A commits), what `make compare` on this machine judges against. Detectable effect: "
+            "(above 1: slower). Cluster noise (make compare's calibration only): the standard deviation of log "
+            "round-medians of the same code (REV and the A/A commits), what `make compare` on this machine judges "
+            "against. Detectable effect: "
             f"the smallest change the rule flags given the worst A/A pair (its offset times the "
             f"{verdict.CONFIDENCE:.0%} interval's half-width), never below the factor. {judged_with}\n\n")
     headers = ["Benchmark", "A/A false alarms", "Cluster noise", "Detectable effect", "Goal met", *injections]
@@ -219,18 +223,58 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
     return [(s, m) for s in chosen for m in magnitudes]
 
 
+def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, seconds: float,
+                workdir: Path) -> dict[str, list[Row]]:
+    """Every side compared with REV as `make paired` compares two revisions: both running at once,
+    blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side)."""
+    from .paired import PairedError, measure, pairable_labels
+    from .profile import environment_python, matched
+
+    pythons = {}
+    for name, side in sides.items():
+        prebuild(side.config, side.commit)
+        pythons[name] = environment_python(side.config)
+    labels = [label for label in pairable_labels(matched(pythons["REV"], regex)) if re.search(COUNTED, label)]
+    if not labels:
+        raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
+    logs = workdir / "paired-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    rows = {}
+    for name in sides:
+        if name == "REV":
+            continue
+        print(f"[pairs] REV and {name}", flush=True)
+        decisions = [verdict.decide_paired(*measure((pythons["REV"], pythons[name]), label, blocks, seconds, logs),
+                                           factor) for label in labels]
+        rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict)
+                      for label, d in zip(labels, verdict.adjusted(decisions))]
+    return rows
+
+
 def main(argv=None) -> int:
+    from .paired import DEFAULT_BENCH, PairedError
+    from .profile import ProfileError
+
     parser = argparse.ArgumentParser(prog="python -m dask_bench.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev")
     parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
-    measurement_options(parser, WORK_DIR, REPO_ROOT / "calibration.md")
+    parser.add_argument("--paired", action="store_true",
+                        help=f"calibrate make paired instead (default BENCH {DEFAULT_BENCH}); writes calibration-paired.md")
+    parser.add_argument("--blocks", type=int, default=60, help="with --paired: blocks a side (default 60, as make paired)")
+    parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
+    measurement_options(parser, WORK_DIR, None)
     args = parser.parse_args(argv)
+    args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
         check_options(args)
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
+        if args.paired and args.no_run:
+            raise CalibrationError("--paired measures as it judges: there is no --no-run")
+        if args.paired and args.blocks < verdict.MIN_PAIRS:
+            raise CalibrationError(f"--blocks {args.blocks}: at least {verdict.MIN_PAIRS}")
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
@@ -245,31 +289,45 @@ def main(argv=None) -> int:
                                          repo=args.workdir / "distributed", results_dir=args.workdir / "results",
                                          **({"env_dir": args.workdir / f"env-{i}"} if i else {})), commit)
                  for i, (name, commit) in enumerate(commits.items())}
-        bench = args.bench or [COUNTED]
-        if not args.no_run:
-            measure_interleaved(list(sides.values()), bench, args.rounds)
         aa_sides = [n for n in sides if n.startswith("A/A")]
-        # Never judge a pair with the noise of its own data: with the noise this machine's committed
-        # calibration measured (an earlier run: as every later `make compare` is judged), or, on a
-        # machine calibrated for the first time, the noise of the other A/A commits.
-        committed = verdict.calibrated_noise(asvapi.host_machine())
-        noise_for = {n: committed or cluster_noise([sides[o] for o in aa_sides if o != n], bench) for n in sides}
-        rows = {name: compare(sides["REV"], side, args.factor, only=bench, noise=noise_for[name])
-                for name, side in sides.items() if name != "REV"}
-        noise = cluster_noise([sides["REV"], *(sides[n] for n in aa_sides)], bench)
-    except (CalibrationError, CompareError, ResultsError, OSError) as exc:
+        if args.paired:
+            regex = "|".join(args.bench) or DEFAULT_BENCH
+            rows = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir)
+            noise, committed = {}, None
+            method = (f"measured beside REV at the same time, {args.blocks} blocks of {args.block_seconds:g} s a side "
+                      "alternating, and judged as `make paired` judges")
+        else:
+            bench = args.bench or [COUNTED]
+            if not args.no_run:
+                measure_interleaved(list(sides.values()), bench, args.rounds)
+            # Never judge a pair with the noise of its own data: with the noise this machine's committed
+            # calibration measured (an earlier run: as every later `make compare` is judged), or, on a
+            # machine calibrated for the first time, the noise of the other A/A commits.
+            committed = verdict.calibrated_noise(asvapi.host_machine())
+            noise_for = {n: committed or cluster_noise([sides[o] for o in aa_sides if o != n], bench) for n in sides}
+            rows = {name: compare(sides["REV"], side, args.factor, only=bench, noise=noise_for[name])
+                    for name, side in sides.items() if name != "REV"}
+            noise = cluster_noise([sides["REV"], *(sides[n] for n in aa_sides)], bench)
+            method = (f"measured ({args.rounds} round(s) per side, interleaved) and compared as `make compare` "
+                      "does")
+    except (CalibrationError, CompareError, ResultsError, PairedError, ProfileError, OSError) as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
     table = matrix(rows, args.factor)
-    judged_with = ("Every pair was judged with the cluster noise of this machine's committed calibration (an "
-                   "earlier run)." if committed else "This machine had no committed calibration: every pair was "
-                   "judged with the cluster noise of the other A/A commits.")
+    if args.paired:
+        judged_with = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
+    else:
+        judged_with = ("Every pair was judged with the cluster noise of this machine's committed calibration (an "
+                       "earlier run)." if committed else "This machine had no committed calibration: every pair "
+                       "was judged with the cluster noise of the other A/A commits.")
     text = render(table, args.rev, args.factor, sum(n.startswith("A/A") for n in commits), list(commits),
-                  asvapi.host_machine(), args.rounds, noise, judged_with)
+                  asvapi.host_machine(), method, noise, judged_with)
     print(text)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
-        {"rev": args.rev, "factor": args.factor, "rounds": args.rounds, "machine": asvapi.host_machine(),
+        {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
+         **({"mode": "paired", "blocks": args.blocks, "block_seconds": args.block_seconds} if args.paired
+            else {"rounds": args.rounds}),
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
          "commits": commits, "matrix": table,
          "cluster_noise": {name: {"sd": n.sd, "df": n.df} for name, n in noise.items()}},

@@ -31,8 +31,8 @@ import tabulate
 
 from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .results import (Measurement, ResultsError, benchmark_info, label, record_round, require_machine, rounds_path,
-                      runs_of, sample_counts)
+from .results import (Measurement, ResultsError, benchmark_info, commit_files, label, record_round, require_machine,
+                      rounds_path, runs_of, sample_counts)
 
 DEFAULT_FACTOR = 1.10
 DEFAULT_ROUNDS = 2
@@ -152,7 +152,7 @@ def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=pr
 
 def side_files(side: Side) -> list[Path]:
     """The results files of a side's commit (one per environment)."""
-    return sorted((side.results_dir / (side.machine or asvapi.host_machine())).glob(f"{side.commit[:8]}-*.json"))
+    return commit_files(side.results_dir, side.machine or asvapi.host_machine(), side.commit)
 
 
 def measure_round(sides: list[Side], bench: list[str], append: bool) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import asv_run as asv_runner, asvapi
 from .asv_config import MAIN_CONFIG
-from .results import ResultsError, forget, record_round, runs, sample_counts
+from .results import ResultsError, commit_files, forget, record_round, runs, sample_counts
 
 
 class HistoryError(Exception):
@@ -47,7 +47,7 @@ def release_commits(repo: str) -> list[tuple[str, str]]:
 
 def current_versions() -> dict[str, str]:
     """Each benchmark label's asv version as the suite's code now defines it (benchmarks.common.version_of)."""
-    from .profile_run import benchmarks
+    from .drive import benchmarks
 
     return {label: cls.version for label, (cls, _, _) in benchmarks().items()}
 
@@ -74,19 +74,15 @@ def rounds_done(results_dir: Path, commit: str, machine: str, versions: dict[str
     return {name: min(done.get(name, [0])) for name in versions}
 
 
-def results_files(results_dir: Path, machine: str, commit: str) -> list[Path]:
-    return sorted((results_dir / machine).glob(f"{commit[:8]}-*.json"))
-
-
 def measure_release(config: Path, results_dir: Path, machine: str, commit: str, done: dict[str, int],
                     rounds: int) -> None:
     """The rounds each benchmark of one release lacks; benchmarks measured before start afresh."""
     stale = {name for name, n in done.items() if n == 0}
-    for path in results_files(results_dir, machine, commit):
+    for path in commit_files(results_dir, machine, commit):
         forget(path, stale)
     for _ in range(rounds - min(done.values())):
         lacking = sorted(name for name, n in done.items() if n < rounds)
-        before = {path: sample_counts(path) for path in results_files(results_dir, machine, commit)}
+        before = {path: sample_counts(path) for path in commit_files(results_dir, machine, commit)}
         asv_args = ["run", "--config", str(config), "--record-samples", "--append-samples", "-a", "rounds=1",
                     f"{commit}^!"]
         for name in lacking:  # exactly these benchmarks, every parameter: asv matches -b to the label
@@ -94,7 +90,7 @@ def measure_release(config: Path, results_dir: Path, machine: str, commit: str, 
         code = asv_runner.run(asv_args, results_dir)
         if code not in (0, 2):
             raise HistoryError(f"asv run of {commit[:8]} failed (exit {code}); run make history again to resume")
-        for path in results_files(results_dir, machine, commit):
+        for path in commit_files(results_dir, machine, commit):
             record_round(path, before.get(path, {}))
         done = {name: n + (name in lacking) for name, n in done.items()}
 

@@ -17,12 +17,8 @@ summary in DIR/profile.json that the host tool renders.
 from __future__ import annotations
 
 import argparse
-import importlib
-import inspect
-import itertools
 import json
 import os
-import pkgutil
 import platform
 import re
 import signal
@@ -37,42 +33,9 @@ import distributed
 from dask.utils import parse_timedelta
 
 from . import cluster, journey
+from .drive import Driven, benchmarks, matching
 
-BENCHMARK_PACKAGE = "benchmarks"
 TOP_FUNCTIONS = 60  # per profiled role, in the summary
-
-
-# -- the suite's benchmarks, named as asv names them ---------------------------------------------
-
-def _param_lists(cls) -> list[list]:
-    params = getattr(cls, "params", [])
-    if params and not isinstance(params[0], (list, tuple)):
-        params = [params]
-    return [list(p) for p in params]
-
-
-def benchmarks() -> dict[str, tuple[type, str, tuple]]:
-    """{asv label: (class, method name, parameter values)} of every benchmark of the suite."""
-    import benchmarks as package
-    from benchmarks.common import Benchmark
-
-    found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{BENCHMARK_PACKAGE}.{info.name}")
-        for cls_name, cls in vars(module).items():
-            if not (inspect.isclass(cls) and issubclass(cls, Benchmark) and cls.__module__ == module.__name__):
-                continue
-            for method in sorted(m for m in dir(cls) if m.startswith(("time_", "track_"))):
-                name = f"{info.name}.{cls_name}.{method}"
-                for combo in itertools.product(*_param_lists(cls)):
-                    label = f"{name}({', '.join(repr(p) for p in combo)})" if combo else name
-                    found[label] = (cls, method, combo)
-    return found
-
-
-def matching(regex: str) -> list[str]:
-    pattern = re.compile(regex)
-    return [label for label in benchmarks() if pattern.search(label)]
 
 
 # -- distributed's profiler: sampled time per function -----------------------------------------
@@ -179,24 +142,8 @@ def _memory_series(sampler) -> dict:
 
 
 def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | None) -> dict:
-    entries = benchmarks()
-    cls, method_name, params = entries[label]
-    bench = cls()
-    cache = bench.setup_cache() if hasattr(bench, "setup_cache") else None
-    args = ((cache,) if hasattr(bench, "setup_cache") else ()) + tuple(params)
-    method = getattr(bench, method_name)
-
-    def one_sample():
-        if hasattr(bench, "setup"):
-            bench.setup(*args)
-        try:
-            started = time.perf_counter()
-            value = method(*args)
-            elapsed = time.perf_counter() - started
-        finally:
-            if hasattr(bench, "teardown"):
-                bench.teardown(*args)  # the benchmark's own checks: a wrong answer fails the profile
-        return value if method_name.startswith("track_") else elapsed
+    driven = Driven(label)  # the benchmark's own checks run in every sample: a wrong answer fails the profile
+    bench, method, method_name, one_sample = driven.bench, driven.method, driven.method_name, driven.sample
 
     one_sample()  # warm: the cluster starts here, as in asv's warm-up
     session = getattr(bench, "session", None)

@@ -131,6 +131,11 @@ def _write_round_sizes(results_file: Path, recorded: dict[str, list[int]]) -> No
     tmp.replace(path)
 
 
+def commit_files(results_dir: Path, machine: str, commit: str) -> list[Path]:
+    """The results files of one commit on one machine (one per environment)."""
+    return sorted((Path(results_dir) / machine).glob(f"{commit[:8]}-*.json"))
+
+
 def sample_counts(results_file: Path) -> dict[str, int]:
     if not results_file.exists():
         return {}

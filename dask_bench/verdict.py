@@ -44,6 +44,8 @@ ALPHA = 0.01
 CONFIDENCE = 1 - ALPHA  # the interval shown is the one the rule uses
 RESAMPLES = 2000
 MIN_SAMPLES = 5
+# Paired blocks: the signed-rank test on n pairs cannot go below p = 2 / 2**n, under ALPHA from 8 on
+MIN_PAIRS = 8
 HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
@@ -132,6 +134,32 @@ def decide(before, after, factor: float, higher_is_better: bool = False, prior: 
     if beyond:
         return Decision("insignificant", ratio, low, high, p, p_samples)
     return decision
+
+
+def decide_paired(before_blocks, after_blocks, factor: float) -> Decision:
+    """The verdict on blocks measured side by side (dask_bench.paired): block i of each side was
+    measured next to the other's, so the machine's drift (which moves both alike) cancels in the
+    pair's log ratio d_i = log median(after_i) - log median(before_i). Between blocks: a t-test on
+    the d_i (the interval shown); within: the Wilcoxon signed-rank test on them (ranks, as
+    Mann-Whitney on samples); size: the factor. Same thresholds as `decide`."""
+    pairs = [(np.asarray(b, float), np.asarray(a, float)) for b, a in zip(before_blocks, after_blocks)
+             if len(b) and len(a)]
+    if not pairs:
+        return Decision("no statistics", math.nan)
+    d = np.array([math.log(np.median(a) / np.median(b)) for b, a in pairs])
+    ratio = math.exp(float(d.mean()))
+    if len(d) < MIN_PAIRS:
+        return Decision("too few samples", ratio)
+    se = max(float(d.std(ddof=1)), 1e-12) / math.sqrt(len(d))
+    p = float(2 * stats.t.sf(abs(d.mean()) / se, len(d) - 1))
+    half = float(stats.t.ppf(1 - ALPHA / 2, len(d) - 1)) * se
+    low, high = math.exp(d.mean() - half), math.exp(d.mean() + half)
+    p_ranks = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    decision = Decision("same", ratio, low, high, p, p_ranks)
+    beyond = ratio >= factor or ratio <= 1 / factor
+    if decision.significant and beyond:
+        return replace(decision, verdict="regression" if ratio > 1 else "improvement")
+    return replace(decision, verdict="insignificant") if beyond else decision
 
 
 def adjusted(decisions: list[Decision]) -> list[Decision]:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -203,6 +204,69 @@ def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):
     repo = workdir / "distributed"
     assert "injected by dask_bench.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
     assert git(repo, "diff", result["commits"]["REV"], result["commits"]["A/A 1"]) == ""
+
+
+def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
+    """The same tiny calibration in paired mode: the commits are made again with the same hashes
+    (REV's date), so no side is rebuilt; REV and each side run at once, blocks alternating."""
+    workdir = sleepy["root"] / "calibrate"
+    before = json.loads((sleepy["root"] / "calibration.json").read_text())["commits"]
+    markdown = sleepy["root"] / "calibration-paired.md"
+    proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--paired", "--aa", "1", "--sites", "client", "--ms", "15",
+               "-b", r"time_submit_result\('threads'\)", "--blocks", "10", "--block-seconds", "0.2",
+               "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown, env=sleepy["env"],
+               timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "Building" not in proc.stdout + proc.stderr, "a side was rebuilt"
+    result = json.loads(markdown.with_suffix(".json").read_text())
+    assert result["commits"] == before and result["mode"] == "paired" and not result["cluster_noise"]
+    (entry,) = result["matrix"]
+    assert entry["benchmark"] == "futures.SubmitLatency.time_submit_result('threads')"
+    injected = entry["injections"]["client 15 ms"]
+    assert injected["verdict"] == "regression" and 1 < injected["low"] <= injected["ratio"] <= injected["high"]
+    assert len(entry["aa"]) == 1 and entry["aa"][0]["ratio"] < injected["ratio"] / 1.5
+    assert not list(psutil_processes("dask_bench.drive"))
+
+
+def psutil_processes(module: str):
+    import psutil
+
+    for proc in psutil.process_iter():
+        try:
+            if module in " ".join(proc.cmdline()):
+                yield proc
+        except psutil.Error:
+            pass
+
+
+def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdown, tmp_path):
+    """make paired's tool: BASE and HEAD at once, a table with the interval, exit 1 on a regression;
+    Ctrl-C mid-measurement stops both servers and their clusters."""
+    markdown = tmp_path / "paired.md"
+    args = [PY, "-m", "dask_bench.paired", "2026.8.0", sleepy["slow"], "-b", r"time_submit_result\('threads'\)",
+            "--blocks", "10", "--block-seconds", "0.2", "--config", sleepy["config"],
+            "--workdir", sleepy["root"] / "compare", "--markdown", markdown]
+    proc = run(*args, env=sleepy["env"], timeout=600)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    (row,) = [line for line in markdown.read_text().splitlines() if "time_submit_result('threads')" in line]
+    assert row.startswith("| + |") and row.endswith("| regression |"), row
+    ratio, low, high = map(float, re.search(r"\| ([\d.]+) \[([\d.]+), ([\d.]+)\] \|", row).groups())
+    assert 1 < low <= ratio <= high, row
+    assert not list(psutil_processes("dask_bench.drive"))
+    # interrupted once both clusters run: exit 130, nothing left
+    events = tmp_path / "events.jsonl"
+    with open(tmp_path / "log", "w") as log:
+        job = subprocess.Popen([str(a) for a in args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **sleepy["env"], "DASK_BENCH_EVENTS": str(events)},
+                               start_new_session=True)
+    deadline = time.monotonic() + 300
+    while (not events.exists() or events.read_text().count('"start"') < 2) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGINT)
+    assert job.wait(30) == 130, (tmp_path / "log").read_text()[-2000:]
+    assert "paired: stopped (SIGINT)" in (tmp_path / "log").read_text()
+    time.sleep(2)
+    assert not list(psutil_processes("dask_bench.drive"))
 
 
 def test_calibrate_refuses_bad_input_at_once(sleepy):

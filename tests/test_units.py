@@ -104,6 +104,31 @@ def test_detectable_effect_grows_with_noise_and_never_falls_below_the_factor():
     assert verdict.detectable_effect(loose, 1.05) > 0.1
 
 
+def drifting_blocks(median: float, drift: np.ndarray, n: int = 8) -> list:
+    """Blocks of `n` samples measured while the machine drifts: block i runs at median x drift[i]."""
+    return [timings(median * factor, n) for factor in drift]
+
+
+def test_paired_blocks_cancel_a_drift_that_hides_the_change_between_rounds():
+    drift = RNG.lognormal(0, 0.15, 30)  # the machine moves +-15% from block to block, both sides alike
+    base, head = drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift)
+    paired = verdict.decide_paired(base, head, factor=1.05)
+    assert paired.verdict == "regression" and 1 < paired.low <= paired.ratio <= paired.high < 1.12
+    # the same samples judged as rounds measured minutes apart: the drift is noise, the 8% not seen
+    as_rounds = verdict.decide(base, head, factor=1.05)
+    assert as_rounds.verdict != "regression" and as_rounds.high / as_rounds.low > paired.high / paired.low
+    # the same code on both sides, the same drift: not flagged, a narrow interval around 1
+    aa = verdict.decide_paired(base, drifting_blocks(10e-3, drift), factor=1.05)
+    assert aa.verdict == "same" and aa.low < 1 < aa.high < 1.05
+
+
+def test_paired_blocks_need_enough_pairs():
+    drift = np.ones(verdict.MIN_PAIRS - 1)  # the signed-rank test could not reach p < 0.01
+    assert verdict.decide_paired(drifting_blocks(1.0, drift), drifting_blocks(2.0, drift), 1.05).verdict \
+        == "too few samples"
+    assert verdict.decide_paired([], [], 1.05).verdict == "no statistics"
+
+
 def test_the_cluster_noise_is_the_newest_calibration_of_the_machine(tmp_path):
     def write(name, machine, date, sd):
         (tmp_path / f"calibration-{name}.json").write_text(json.dumps(

@@ -45,6 +45,8 @@ from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, resolve)
+from .paired import DEFAULT_BENCH, PairedError, measure, pairable_labels
+from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
@@ -227,9 +229,6 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, 
                 workdir: Path) -> dict[str, list[Row]]:
     """Every side compared with REV as `make paired` compares two revisions: both running at once,
     blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side)."""
-    from .paired import PairedError, measure, pairable_labels
-    from .profile import environment_python, matched
-
     pythons = {}
     for name, side in sides.items():
         prebuild(side.config, side.commit)
@@ -252,9 +251,6 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, 
 
 
 def main(argv=None) -> int:
-    from .paired import DEFAULT_BENCH, PairedError
-    from .profile import ProfileError
-
     parser = argparse.ArgumentParser(prog="python -m dask_bench.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev")
     parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")

@@ -97,9 +97,9 @@ def pairable(label: str, entry: tuple) -> bool:
 
 
 def serve(label: str) -> int:
+    if not pairable(label, benchmarks()[label]):  # refused before setup_cache starts anything
+        raise NotImplementedError("cannot be paired: a track_ value, or samples measured once in setup_cache")
     driven = Driven(label)
-    if not pairable(label, benchmarks()[label]):
-        raise NotImplementedError(f"{label} cannot be paired: a track_ value, or samples measured once in setup_cache")
     driven.sample()  # warm: the cluster starts here, as in asv's warm-up
     print(json.dumps({"ready": label}), flush=True)
     for line in sys.stdin:

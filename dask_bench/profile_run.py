@@ -17,6 +17,7 @@ summary in DIR/profile.json that the host tool renders.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -162,36 +163,36 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
                 roles[f"worker-{k + 1}"] = pid
     values = []
     interval = parse_timedelta(dask.config.get("distributed.worker.profile.interval"), default="ms")
-    with PySpy(py_spy, roles, out) as spy:
-        if client is None:
-            started = time.time()
-            while len(values) < samples or (time.time() - started < seconds and len(values) < 100):
-                values.append(one_sample())
-        else:
+    sampler = None
+    with contextlib.ExitStack() as recording:
+        if client is not None:
             from distributed import performance_report
             from distributed.diagnostics import MemorySampler
 
             sampler = MemorySampler()
-            started = time.time()
             # mode="inline": BokehJS inside the page, which then renders offline (no CDN)
-            with performance_report(filename=str(out / "performance-report.html"), mode="inline"), \
-                    sampler.sample("cluster", client=client, measure="process", interval=0.1):
-                while len(values) < samples or (time.time() - started < seconds and len(values) < 100):
-                    values.append(one_sample())
-            _self_contained(out / "performance-report.html")
-            # The profiles are kept in cycles (distributed.worker.profile.cycle, 1 s) stamped when they
-            # end; everything since the cycle before the samples, the current one included (no stop).
-            cycle = parse_timedelta(dask.config.get("distributed.worker.profile.cycle"), default="ms")
-            since = started - cycle
-            calls = len(values)  # one call of the timed method per sample here
-            summary["functions"] = {
-                "scheduler event loop": flatten(client.profile(start=since, scheduler=True), interval, calls),
-                "worker task threads": flatten(client.profile(start=since), interval, calls),
-                "worker event loops": flatten(client.profile(start=since, server=True), interval, calls),
-            }
-            summary["functions_notes"] = _profiler_notes(summary["functions"])
-            summary["memory"] = _memory_series(sampler)
-            summary["performance_report"] = "performance-report.html"
+            recording.enter_context(performance_report(filename=str(out / "performance-report.html"), mode="inline"))
+            recording.enter_context(sampler.sample("cluster", client=client, measure="process", interval=0.1))
+        # py-spy records the samples only: not the report's rendering (bokeh, in this process) on exit
+        with PySpy(py_spy, roles, out) as spy:
+            started = time.time()
+            while len(values) < samples or (time.time() - started < seconds and len(values) < 100):
+                values.append(one_sample())
+    if client is not None:
+        _self_contained(out / "performance-report.html")
+        # The profiles are kept in cycles (distributed.worker.profile.cycle, 1 s) stamped when they
+        # end; everything since the cycle before the samples, the current one included (no stop).
+        cycle = parse_timedelta(dask.config.get("distributed.worker.profile.cycle"), default="ms")
+        since = started - cycle
+        calls = len(values)  # one call of the timed method per sample here
+        summary["functions"] = {
+            "scheduler event loop": flatten(client.profile(start=since, scheduler=True), interval, calls),
+            "worker task threads": flatten(client.profile(start=since), interval, calls),
+            "worker event loops": flatten(client.profile(start=since, server=True), interval, calls),
+        }
+        summary["functions_notes"] = _profiler_notes(summary["functions"])
+        summary["memory"] = _memory_series(sampler)
+        summary["performance_report"] = "performance-report.html"
     summary["py_spy"] = spy.notes
     summary["samples"] = values
     summary["median"] = statistics.median(values)

@@ -7,6 +7,8 @@ from the same task, so the phases add up to its round trip), then each (workload
 records them as its samples: asv's timer here is journey.PhaseClock, which the timed call advances
 by one measured phase. So each phase has samples and statistics, and `make compare` judges it by
 the same rule as every other benchmark: the history shows which hop moved between releases.
+`make paired` (dask_bench.drive) calls `measure` afresh for every block instead, one journey a
+sample serving every phase.
 """
 
 import random
@@ -33,13 +35,21 @@ class TaskJourney(Benchmark):
     timeout = 600
 
     def setup_cache(self):
+        return self.measure(SAMPLES)
+
+    @staticmethod
+    def measure(samples, params=None):
+        """`samples` samples of the workloads' journeys (of those in `params`, else all), on one cluster
+        (reused within a process): what setup_cache records once per run, and what `make paired`
+        takes a sample at a time."""
+        workloads = {p[0] for p in params} if params else set(PER_SAMPLE)
         # the scheduler's and workers' logs must hold every transition of a 1,000-task map
         with dask.config.set({"distributed.admin.low-level-log-length": journey.LOG_LENGTH}):
             session = cluster.session(Shape(workers=2))
         settle = ClusterBenchmark.settle
         with session.placement():
-            return {name: journey.collect(session.client, name, SAMPLES, repeat, lambda: random.uniform(*settle))
-                    for name, repeat in PER_SAMPLE.items()}
+            return {name: journey.collect(session.client, name, samples, repeat, lambda: random.uniform(*settle))
+                    for name, repeat in PER_SAMPLE.items() if name in workloads}
 
     # asv runs setup() before every sample, so the position in the journeys lives in the class: each
     # sample takes the next journey (one process per parameter starts at the first).

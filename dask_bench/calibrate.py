@@ -45,7 +45,7 @@ from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, resolve)
-from .paired import DEFAULT_BENCH, PairedError, measure, pairable_labels
+from .paired import DEFAULT_BENCH, PairedError, measure_all, pairable_units
 from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
@@ -233,8 +233,8 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, 
     for name, side in sides.items():
         prebuild(side.config, side.commit)
         pythons[name] = environment_python(side.config)
-    labels = [label for label in pairable_labels(matched(pythons["REV"], regex)) if re.search(COUNTED, label)]
-    if not labels:
+    units = pairable_units([label for label in matched(pythons["REV"], regex) if re.search(COUNTED, label)])
+    if not units:
         raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
     logs = workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -243,10 +243,10 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, 
         if name == "REV":
             continue
         print(f"[pairs] REV and {name}", flush=True)
-        decisions = [verdict.decide_paired(*measure((pythons["REV"], pythons[name]), label, blocks, seconds, logs),
-                                           factor) for label in labels]
+        measured = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs)
+        decisions = [verdict.decide_paired(before, after, factor) for before, after in measured.values()]
         rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict)
-                      for label, d in zip(labels, verdict.adjusted(decisions))]
+                      for label, d in zip(measured, verdict.adjusted(decisions))]
     return rows
 
 

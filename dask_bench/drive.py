@@ -1,17 +1,20 @@
 """The suite's benchmarks, driven the way asv drives them, from tools that run inside an asv
 environment (dask_bench.profile_run, and the paired A/B server below).
 
-    python -m dask_bench.drive --serve LABEL
+    python -m dask_bench.drive --serve LABEL [LABEL ...]
 
---serve drives one benchmark (its asv label, parameters included) on its own class and cluster
-shape: one warm-up sample (the cluster starts there), then "ready" on stdout; then, for every line
-N on stdin, N samples and one JSON line {"samples": [...]} back; an empty line or 0 ends it. The
-host tool dask_bench.paired runs two of these (one per revision) side by side.
+--serve drives benchmarks (asv labels, parameters included) on their own class and cluster shape:
+one warm-up sample (the cluster starts there), then "ready" on stdout; then, for every line N on
+stdin, N samples and one JSON line {"samples": {label: [...]}} back; an empty line or 0 ends it.
+One label, or several of one class whose samples replay a measurement (journey.TaskJourney: one
+journey gives every phase, so one measurement a sample serves them all). The host tool
+dask_bench.paired runs two of these (one per revision) side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import inspect
 import itertools
@@ -60,13 +63,15 @@ def matching(regex: str) -> list[str]:
 
 class Driven:
     """One benchmark of the suite: its class's setup_cache once, then per sample setup, one call of
-    the method (timed alone) and teardown with its checks, as asv does with number = 1."""
+    the method (timed alone) and teardown with its checks, as asv does with number = 1. A class
+    whose samples replay a measurement (its own timer, see `replays`) takes a fresh cache a sample."""
 
-    def __init__(self, label: str):
+    def __init__(self, label: str, cache=None):
         cls, self.method_name, params = benchmarks()[label]
         self.bench = cls()
-        cache = self.bench.setup_cache() if hasattr(self.bench, "setup_cache") else None
-        self.args = ((cache,) if hasattr(self.bench, "setup_cache") else ()) + tuple(params)
+        self.params = tuple(params)
+        self.cached = hasattr(self.bench, "setup_cache")
+        self.cache = self.bench.setup_cache() if self.cached and cache is None else cache
         self.method = getattr(self.bench, self.method_name)
         self.timer = getattr(cls, "timer", time.perf_counter)  # asv's: a class may bring its own clock
 
@@ -74,54 +79,98 @@ class Driven:
     def is_time(self) -> bool:
         return self.method_name.startswith("time_")
 
-    def sample(self) -> float:
+    def sample(self, cache=None) -> float:
         """Seconds of one call (a time_ benchmark) or the value it returns (a track_ one); a wrong
-        answer fails here, in the benchmark's own teardown."""
+        answer fails here, in the benchmark's own teardown. `cache`: instead of setup_cache's."""
+        args = ((self.cache if cache is None else cache,) if self.cached else ()) + self.params
         if hasattr(self.bench, "setup"):
-            self.bench.setup(*self.args)
+            self.bench.setup(*args)
         try:
             started = self.timer()
-            value = self.method(*self.args)
+            value = self.method(*args)
             elapsed = self.timer() - started
         finally:
             if hasattr(self.bench, "teardown"):
-                self.bench.teardown(*self.args)
+                self.bench.teardown(*args)
         return elapsed if self.is_time else value
 
 
+def replays(cls) -> bool:
+    """Samples that replay what the class measured beforehand (its own timer, journey.TaskJourney);
+    it can measure afresh (`measure(samples, params)`: what its setup_cache returns, for the given
+    parameter combinations) for a paired block."""
+    return getattr(cls, "timer", None) is not None and callable(getattr(cls, "measure", None))
+
+
 def pairable(label: str, entry: tuple) -> bool:
-    """A time_ benchmark that measures in its samples: not one whose samples replay what setup_cache
-    measured once (a class with its own timer, journey.TaskJourney)."""
+    """A time_ benchmark that measures in its samples, or replays a measurement it can take afresh:
+    not a track_ value, nor samples that only replay what setup_cache measured once."""
     cls, method_name, _ = entry
-    return method_name.startswith("time_") and getattr(cls, "timer", None) is None
+    return method_name.startswith("time_") and (getattr(cls, "timer", None) is None or replays(cls))
 
 
-def serve(label: str) -> int:
-    if not pairable(label, benchmarks()[label]):  # refused before setup_cache starts anything
-        raise NotImplementedError("cannot be paired: a track_ value, or samples measured once in setup_cache")
-    driven = Driven(label)
-    driven.sample()  # warm: the cluster starts here, as in asv's warm-up
-    print(json.dumps({"ready": label}), flush=True)
+def units(labels: list[str]) -> list[list[str]]:
+    """The labels grouped by what one server measures: a label alone, or all of one replaying class
+    (one journey serves every phase)."""
+    entries = benchmarks()
+    grouped: dict = {}
+    for label in labels:
+        cls = entries[label][0]
+        grouped.setdefault(cls if replays(cls) else label, []).append(label)
+    return list(grouped.values())
+
+
+class Served:
+    """The samples of one unit (see `units`): {label: value} a sample."""
+
+    def __init__(self, labels: list[str]):
+        entries = benchmarks()
+        for label in labels:  # refused before setup_cache starts anything
+            if not pairable(label, entries[label]):
+                raise NotImplementedError(f"{label} cannot be paired: a track_ value, "
+                                          "or samples measured once in setup_cache")
+        if len(units(labels)) != 1:
+            raise NotImplementedError("several labels are served together only if one measurement gives them all "
+                                      "(one replaying class, e.g. journey.TaskJourney)")
+        cls = entries[labels[0]][0]
+        if replays(cls):  # what these labels replay, measured afresh (the class picks from their params)
+            self.fresh = functools.partial(cls().measure, params=[entries[label][2] for label in labels])
+        else:
+            self.fresh = None
+        first = self.fresh(1) if self.fresh else None
+        self.driven = {label: Driven(label, cache=first) for label in labels}
+
+    def sample(self) -> dict[str, float]:
+        cache = self.fresh(1) if self.fresh else None  # one measurement serves every label of the unit
+        return {label: driven.sample(cache) for label, driven in self.driven.items()}
+
+
+def serve(labels: list[str]) -> int:
+    served = Served(labels)
+    served.sample()  # warm: the cluster starts here, as in asv's warm-up
+    print(json.dumps({"ready": labels}), flush=True)
     for line in sys.stdin:
         count = int(line.strip() or 0)
         if count <= 0:
             break
-        print(json.dumps({"samples": [driven.sample() for _ in range(count)]}), flush=True)
+        samples = [served.sample() for _ in range(count)]
+        print(json.dumps({"samples": {label: [s[label] for s in samples] for label in labels}}), flush=True)
     return 0
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.drive", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", metavar="LABEL", required=True)
+    parser.add_argument("--serve", metavar="LABEL", nargs="+", required=True)
     args = parser.parse_args(argv)
-    if args.serve not in benchmarks():
-        print(f"drive: error: no benchmark {args.serve!r}", file=sys.stderr)
+    unknown = [label for label in args.serve if label not in benchmarks()]
+    if unknown:
+        print(f"drive: error: no benchmark {unknown[0]!r}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         return serve(args.serve)
     except (NotImplementedError, AssertionError) as exc:
-        print(f"drive: error: {args.serve}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        print(f"drive: error: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 1
     finally:
         cluster.close()

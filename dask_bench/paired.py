@@ -8,7 +8,7 @@ started one after another differ by 5-15%: `make compare`'s "cluster noise"). `m
 alternates whole asv runs, minutes apart, so that drift is its noise floor. Here both revisions run
 at the same time, each in its own asv environment (BASE in the configuration's, HEAD in make
 compare's second one), each one benchmark on its own warm cluster (dask_bench.drive --serve, driving
-the benchmark's own class). The tool alternates short blocks between them (`--block-seconds` of
+the benchmark's own class; the journey's phases together, one journey a sample). The tool alternates short blocks between them (`--block-seconds` of
 samples each, ABBA order) and judges the pairs of neighbouring blocks (verdict.decide_paired): the
 drift moves both blocks of a pair alike and cancels in their ratio. Time benchmarks only; nothing is
 written to results/ (asv does not record this mode); the table goes to paired.md.
@@ -48,12 +48,14 @@ class PairedError(Exception):
 
 
 class Server:
-    """One benchmark served by dask_bench.drive in one asv environment: a warm cluster, samples on request."""
+    """One unit of benchmarks (drive.units: one benchmark, or the journey's phases) served by
+    dask_bench.drive in one asv environment: a warm cluster, samples on request."""
 
-    def __init__(self, python: Path, label: str, log: Path):
-        self.label, self.log = label, log
+    def __init__(self, python: Path, labels: list[str], log: Path):
+        self.labels, self.log = labels, log
+        self.label = labels[0] if len(labels) == 1 else f"{labels[0]} and {len(labels) - 1} more"
         with log.open("w") as stderr:  # the child keeps its own copy of the file
-            self.proc = subprocess.Popen([str(python), "-m", "dask_bench.drive", "--serve", label], cwd=REPO_ROOT,
+            self.proc = subprocess.Popen([str(python), "-m", "dask_bench.drive", "--serve", *labels], cwd=REPO_ROOT,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
                                          text=True, start_new_session=True)
 
@@ -69,14 +71,15 @@ class Server:
     def ready(self) -> None:
         self._reply()
 
-    def block(self, seconds: float) -> list[float]:
+    def block(self, seconds: float) -> dict[str, list[float]]:
         """Samples for at least `seconds` (one at least), one after another on the warm cluster."""
-        samples: list[float] = []
+        samples: dict[str, list[float]] = {label: [] for label in self.labels}
         started = time.perf_counter()
-        while not samples or time.perf_counter() - started < seconds:
+        while not samples[self.labels[0]] or time.perf_counter() - started < seconds:
             self.proc.stdin.write("1\n")
             self.proc.stdin.flush()
-            samples += self._reply()["samples"]
+            for label, values in self._reply()["samples"].items():
+                samples[label] += values
         return samples
 
     def finish(self) -> None:
@@ -96,19 +99,23 @@ class Server:
         self.proc.stdout.close()
 
 
-def measure(pythons: tuple[Path, Path], label: str, blocks: int, seconds: float, logs: Path, log=print):
-    """(BASE blocks, HEAD blocks) of one benchmark; both servers run for the whole measurement."""
-    servers = [Server(python, label, logs / f"{side}.log") for python, side in zip(pythons, ("base", "head"))]
+def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int, seconds: float, logs: Path,
+            log=print) -> dict[str, tuple[list, list]]:
+    """{label: (BASE blocks, HEAD blocks)} of one unit (drive.units); both servers run throughout."""
+    name = re.sub(r"[^\w.()',-]+", "_", labels[0])[:120]
+    servers = [Server(python, labels, logs / f"{side}-{name}.log") for python, side in zip(pythons, ("base", "head"))]
     try:
         for server in servers:
             server.ready()
-        measured: list[list[list[float]]] = [[], []]
+        measured: list[list[dict]] = [[], []]
         for b in range(blocks):
             for side in ((0, 1) if b % 2 == 0 else (1, 0)):  # ABBA: neither side always goes first
                 measured[side].append(servers[side].block(seconds))
-        log(f"  {label}: {blocks} blocks a side, "
-            f"{sum(map(len, measured[0]))} + {sum(map(len, measured[1]))} samples", flush=True)
-        return measured[0], measured[1]
+        by_label = {label: tuple([block[label] for block in side] for side in measured) for label in labels}
+        for label, (before, after) in by_label.items():
+            log(f"  {label}: {blocks} blocks a side, {sum(map(len, before))} + {sum(map(len, after))} samples",
+                flush=True)
+        return by_label
     finally:
         for server in servers:  # both end at once
             server.finish()
@@ -116,12 +123,22 @@ def measure(pythons: tuple[Path, Path], label: str, blocks: int, seconds: float,
             server.close()
 
 
-def pairable_labels(labels: list[str]) -> list[str]:
-    """The labels that can be paired (dask_bench.drive.pairable), read from the suite's own classes."""
-    from .drive import benchmarks, pairable
+def pairable_units(labels: list[str]) -> list[list[str]]:
+    """The labels that can be paired (dask_bench.drive.pairable), read from the suite's own classes,
+    grouped by what one server measures (drive.units)."""
+    from .drive import benchmarks, pairable, units
 
     entries = benchmarks()
-    return [label for label in labels if label in entries and pairable(label, entries[label])]
+    return units([label for label in labels if label in entries and pairable(label, entries[label])])
+
+
+def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int, seconds: float,
+                logs: Path) -> dict[str, tuple[list, list]]:
+    """Every unit, one after another: {label: (BASE blocks, HEAD blocks)}."""
+    measured = {}
+    for unit in units:
+        measured.update(measure(pythons, unit, blocks, seconds, logs))
+    return measured
 
 
 def render(rows: list[tuple[str, list, list, verdict.Decision]], base: str, head: str, factor: float,
@@ -168,16 +185,15 @@ def main(argv=None) -> int:
             print(f"[build] {commit[:8]}", flush=True)
             prebuild(config, commit)
         pythons = tuple(environment_python(config) for config in configs)
-        labels = pairable_labels(matched(pythons[1], args.bench))
-        if not labels:
+        units = pairable_units(matched(pythons[1], args.bench))
+        if not units:
             raise PairedError(f"BENCH={args.bench!r} matches no benchmark that can be paired: "
-                              "time_ benchmarks that measure in their samples (not track_ values, not the journey)")
+                              "time_ benchmarks that measure in their samples (not track_ values)")
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
-        rows = []
-        for label in labels:
-            before, after = measure(pythons, label, args.blocks, args.block_seconds, logs)
-            rows.append((label, before, after, verdict.decide_paired(before, after, args.factor)))
+        measured = measure_all(pythons, units, args.blocks, args.block_seconds, logs)
+        rows = [(label, before, after, verdict.decide_paired(before, after, args.factor))
+                for label, (before, after) in measured.items()]
     except (PairedError, ProfileError, CompareError, asvapi.AsvError) as exc:
         print(f"paired: error: {exc}", file=sys.stderr)
         return 2

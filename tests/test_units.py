@@ -405,6 +405,23 @@ def test_each_journey_sample_is_the_next_journey_not_the_same_one_again():
     assert got == [0.001, 0.002, 0.003, 0.001]
 
 
+def test_paired_servers_measure_one_benchmark_or_every_phase_of_the_journey_at_once():
+    from dask_bench.drive import benchmarks, pairable, units
+
+    entries = benchmarks()
+    phases = [label for label in entries if label.startswith("journey.TaskJourney.time_phase('submit'")]
+    submit = "futures.SubmitLatency.time_submit_result('threads')"
+    chain = "futures.SubmitLatency.time_dependency_chain('threads')"
+    assert len(phases) == 7
+    assert units([submit, *phases, chain]) == [[submit], phases, [chain]]
+    assert all(pairable(label, entries[label]) for label in (submit, *phases))
+    assert not any(pairable(label, entries[label]) for label in entries if ".track_" in label)
+    # a replaying class without a way to measure afresh is refused, whatever its method's name
+    cls, method, params = entries[phases[0]]
+    replay_only = type("ReplayOnly", (), {"timer": cls.timer})
+    assert not pairable(phases[0], (replay_only, method, params))
+
+
 def test_history_measures_again_what_the_current_code_would_time_differently(tmp_path, monkeypatch):
     """The committed history is current for the data `make data` generates; a benchmark whose code
     changed since counts as missing, whatever benchmarks.json (the last discovery) says."""

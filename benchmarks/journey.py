@@ -47,8 +47,12 @@ class TaskJourney(Benchmark):
         with dask.config.set({"distributed.admin.low-level-log-length": journey.LOG_LENGTH}):
             session = cluster.session(Shape(workers=2))
         settle = ClusterBenchmark.settle
+        # an external cluster's clocks are not the client's (session.workers: its workers used)
+        external = session.workers is not None
+        offsets = journey.external_offsets(session.client, session.workers) if external else None
         with session.placement():
-            return {name: journey.collect(session.client, name, samples, repeat, lambda: random.uniform(*settle))
+            return {name: journey.collect(session.client, name, samples, repeat, lambda: random.uniform(*settle),
+                                          offsets)
                     for name, repeat in PER_SAMPLE.items() if name in workloads}
 
     # asv runs setup() before every sample, so the position in the journeys lives in the class: each

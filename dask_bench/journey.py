@@ -20,6 +20,7 @@ this module estimates (`clock_offsets`: half a round trip of uncertainty) and re
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 
@@ -83,6 +84,16 @@ def clock_offsets(client, workers=None, tries: int = 5) -> dict[str, float]:
             if who not in offsets or estimate[1] < offsets[who][1]:
                 offsets[who] = estimate
     return {who: value for who, (value, _) in offsets.items()}
+
+
+def external_offsets(client, workers=None) -> dict[str, float]:
+    """clock_offsets of an external cluster's processes, and a line on stderr saying so: there the
+    phases are only as exact as these estimates (on one host all share one clock: none are needed)."""
+    offsets = clock_offsets(client, workers)
+    print("journey: external cluster: its clocks' offsets from the client's, estimated (to half a round trip) "
+          "and removed: " + ", ".join(f"{who} {value * 1e3:+.2f} ms" for who, value in sorted(offsets.items())),
+          file=sys.stderr, flush=True)
+    return offsets
 
 
 @dataclass
@@ -159,10 +170,11 @@ class PhaseClock:
         cls.reading += seconds
 
 
-def collect(client, workload: str, count: int, repeat: int = 1, pause=None) -> list[dict[str, float]]:
+def collect(client, workload: str, count: int, repeat: int = 1, pause=None, offsets=None) -> list[dict[str, float]]:
     """`count` samples of a workload's journey, each the mean of `repeat` journeys (each after
-    `pause()` seconds). Every journey is checked: no phase runs backwards, and the phases add up to
-    the round trip, which is within the call timed independently (perf_counter)."""
+    `pause()` seconds); `offsets`: the processes' clock offsets (external_offsets) to remove. Every
+    journey is checked: no phase runs backwards, and the phases add up to the round trip, which is
+    within the call timed independently (perf_counter)."""
     samples = []
     for _ in range(count):
         totals = dict.fromkeys(PHASES, 0.0)
@@ -170,7 +182,7 @@ def collect(client, workload: str, count: int, repeat: int = 1, pause=None) -> l
             if pause:
                 time.sleep(pause())
             started = time.perf_counter()
-            j = WORKLOADS[workload](client)
+            j = WORKLOADS[workload](client, offsets=offsets)
             elapsed = time.perf_counter() - started
             if any(v < -1e-4 for v in j.phases.values()):
                 raise AssertionError(f"{workload}: a phase ran backwards: {j.phases}")

@@ -197,16 +197,17 @@ def run_one(label: str, out: Path, samples: int, seconds: float, py_spy: str | N
     summary["samples"] = values
     summary["median"] = statistics.median(values)
     if client is not None:
-        summary["journey"] = _journeys(client)
+        summary["journey"] = _journeys(session)
     return summary
 
 
-def _journeys(client) -> dict:
+def _journeys(session) -> dict:
     """The mean journey of a submit round trip (20, each after a pause) and of a map's 1,000 tasks (3 maps)."""
-    found = {}
+    client, found = session.client, {}
+    offsets = journey.external_offsets(client, session.workers) if session.workers is not None else None
     for workload, count, repeat in (("submit", 4, 5), ("map", 3, 1)):
         try:
-            rows = journey.collect(client, workload, count, repeat, pause=lambda: 0.03)
+            rows = journey.collect(client, workload, count, repeat, pause=lambda: 0.03, offsets=offsets)
         except (RuntimeError, AssertionError) as exc:
             found[workload] = {"error": " ".join(str(exc).split())[:300]}
             continue

@@ -113,3 +113,17 @@ def test_clock_offsets_on_one_host_are_close_to_zero(client):
     offsets = journey.clock_offsets(client)
     assert "scheduler" in offsets and len(offsets) == 3
     assert all(abs(v) < 0.01 for v in offsets.values()), offsets
+
+
+def test_clock_offsets_given_to_collect_are_removed_from_the_timestamps(client, capsys):
+    """What an external cluster's measurement does (external_offsets, then collect with them), on
+    one host: the offsets are applied, so a scheduler clock said to run 50 ms ahead (it does not)
+    puts the task's arrival at the scheduler before its submission."""
+    offsets = journey.external_offsets(client)
+    assert "journey: external cluster: its clocks' offsets" in capsys.readouterr().err  # said so
+    assert set(offsets) == {"scheduler", *client.scheduler_info()["workers"]}
+    ahead = {**dict.fromkeys(offsets, 0.0), "scheduler": 0.050}
+    with pytest.raises(AssertionError, match="ran backwards"):  # the submit phase would end before it began
+        journey.collect(client, "submit", 1, offsets=ahead)
+    (sample,) = journey.collect(client, "submit", 1, offsets=dict.fromkeys(offsets, 0.0))
+    assert sum(sample.values()) < 0.05, sample

@@ -8,8 +8,9 @@ started one after another differ by 5-15%: `make compare`'s "cluster noise"). `m
 alternates whole asv runs, minutes apart, so that drift is its noise floor. Here both revisions run
 at the same time, each in its own asv environment (BASE in the configuration's, HEAD in make
 compare's second one), each one benchmark on its own warm cluster (dask_bench.drive --serve, driving
-the benchmark's own class; the journey's phases together, one journey a sample). The tool alternates short blocks between them (`--block-seconds` of
-samples each, ABBA order) and judges the pairs of neighbouring blocks (verdict.decide_paired): the
+the benchmark's own class; the journey's phases together, one journey a sample). The tool
+alternates short blocks between them (`--block-seconds` of samples each, ABBA order) and judges the
+pairs of neighbouring blocks (verdict.decide_paired): the
 drift moves both blocks of a pair alike and cancels in their ratio. Time benchmarks only; nothing is
 written to results/ (asv does not record this mode); the table goes to paired.md.
 

@@ -126,4 +126,4 @@ def test_clock_offsets_given_to_collect_are_removed_from_the_timestamps(client, 
     with pytest.raises(AssertionError, match="ran backwards"):  # the submit phase would end before it began
         journey.collect(client, "submit", 1, offsets=ahead)
     (sample,) = journey.collect(client, "submit", 1, offsets=dict.fromkeys(offsets, 0.0))
-    assert sum(sample.values()) < 0.05, sample
+    assert set(sample) == set(journey.PHASES) and min(sample.values()) >= -1e-4, sample

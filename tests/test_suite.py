@@ -192,7 +192,8 @@ def external(tmp_path, **env_extra):
 
 @pytest.fixture
 def external_cluster(tmp_path):
-    with external(tmp_path) as address:
+    # the log length the README asks of an external cluster for the journey of a 1,000-task map
+    with external(tmp_path, DASK_DISTRIBUTED__ADMIN__LOW_LEVEL_LOG_LENGTH="20000") as address:
         yield address
 
 
@@ -224,6 +225,15 @@ def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny
     final = executed_per_worker(external_cluster)
     assert final[second] == after[second], "tasks restricted to 1 worker ran on another"
     assert final[first] - after[first] >= 8
+    # the journey on other processes' clocks: their offsets estimated, removed and said (asv shows
+    # setup_cache's stderr only when it fails: the class's measurement is also run directly)
+    proc = asv("run", *same, "--quick", "--dry-run", "-b", "journey.TaskJourney", env=env)
+    assert proc.returncode == 0 and "failed" not in proc.stdout, proc.stdout[-3000:]
+    direct = run(PY, "-c", "from benchmarks.journey import TaskJourney; "
+                 "print(sorted(TaskJourney.measure(1, [('submit', 'execution')])['submit'][0]))", env=env)
+    assert direct.returncode == 0, direct.stderr[-2000:]
+    assert "journey: external cluster: its clocks' offsets from the client's" in direct.stderr, direct.stderr
+    assert "'execution'" in direct.stdout and "'to_client'" in direct.stdout
     # many samples on the external cluster, one warm-up per process
     events = tmp_path / "events.jsonl"
     proc = asv("run", *same, "--dry-run", "-b", "errors.ErrorPath.time_error_surfaces",

@@ -13,7 +13,8 @@ export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 FACTOR ?= 1.10
-# make paired (and calibrate PAIRED=1) default to their own minimum effect, 5%, unless FACTOR is given
+# make paired (and calibrate PAIRED=1) judge each benchmark with its own minimum effect unless FACTOR is
+# given (paired.FACTOR_NEEDED: 5%, 10% for the journey's phases)
 PAIRED_FACTOR_ARG = $(if $(filter file,$(origin FACTOR)),,--factor $(FACTOR))
 ROUNDS ?= 2
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
@@ -46,6 +47,7 @@ help:
 	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
 	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
 	@echo "make paired BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05]   both at once, blocks alternating: 5% changes"
+	@echo "  (= make compare PAIRED=1; for CI: ./compare BASE HEAD --paired, exit 0, 1 or 2 as above)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
 	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1] [PAIRED=1]   detection matrix"
 	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
@@ -115,7 +117,9 @@ rev-arg:
 compare-ready: install $(REPO_FOR_CONFIG) machine check
 
 # make exits 2 for any failed recipe, a regression included: CI should call ./compare (0, 1 or 2).
+# PAIRED=1: the same as make paired (both revisions at once).
 compare: compare-args compare-ready
+	$(if $(filter 1,$(PAIRED)),$(MAKE) --no-print-directory paired; exit $$?;) \
 	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
 	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
@@ -173,4 +177,4 @@ test: install browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) html profiles .pytest_cache compare.md paired.md noise.md ab-*.md calibration.md calibration.json calibration-paired.md calibration-paired.json
+	rm -rf $(VENV) html profiles .pytest_cache compare.md paired.md noise.md ab-*.md calibration.md calibration.json calibration-paired.md calibration-paired.json paired.json

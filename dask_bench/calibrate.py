@@ -43,9 +43,10 @@ import tabulate
 
 from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
-from .compare import (CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
+from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, resolve)
-from .paired import DEFAULT_BENCH, PairedError, measure_all, pairable_units
+from .paired import (DEFAULT_BENCH, PairedError, blocks_needed, describe_factor, factor_of, judge, measure_all,
+                     pairable_units)
 from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
@@ -154,8 +155,9 @@ def goal_of(benchmark: str) -> float:
     return GOALS.get(name, DEFAULT_GOAL)
 
 
-def matrix(rows_by_side: dict, factor: float) -> list[dict]:
-    """One entry per counted benchmark: false alarms, detectable effect, injection outcomes."""
+def matrix(rows_by_side: dict, factor) -> list[dict]:
+    """`factor`: the minimum effect, or a function of the benchmark giving it (paired: factor_of)."""
+    # one entry per counted benchmark: false alarms, detectable effect, injection outcomes
     names = sorted({r.benchmark for rows in rows_by_side.values() for r in rows if r.counted})
     table = []
     for name in names:
@@ -167,7 +169,8 @@ def matrix(rows_by_side: dict, factor: float) -> list[dict]:
             cell = {"verdict": row.verdict, "ratio": row.decision.ratio, "low": row.decision.low,
                     "high": row.decision.high, "p": row.decision.p}
             if side.startswith("A/A"):
-                cell["detectable_effect"] = verdict.detectable_effect(row.decision, factor)
+                cell["detectable_effect"] = verdict.detectable_effect(
+                    row.decision, factor(name) if callable(factor) else factor)
                 entry["aa"].append(cell)
             else:
                 entry["injections"][side] = cell
@@ -176,11 +179,17 @@ def matrix(rows_by_side: dict, factor: float) -> list[dict]:
         entry["false_alarms"] = alarms
         entry["detectable_effect"] = max(effects) if effects and not any(map(math.isnan, effects)) else math.nan
         entry["goal"] = goal_of(name)
+        entry["factor"] = factor(name) if callable(factor) else factor
         table.append(entry)
     return table
 
 
-def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str], machine: str,
+def met(entry: dict) -> bool:
+    """The issue's goal: no A/A false alarm, and a detectable effect within the family's goal."""
+    return entry["false_alarms"] == 0 and entry["detectable_effect"] <= entry["goal"] + 1e-9
+
+
+def render(table: list[dict], rev: str, factor: float | None, aa: int, sides: list[str], machine: str,
            method: str, noise: dict | None = None, judged_with: str = "") -> str:
     noise = noise or {}
     injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
@@ -196,9 +205,9 @@ def render(table: list[dict], rev: str, factor: float, aa: int, sides: list[str]
         rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}",
                      "n/a" if sd is None else f"{sd.sd * 100:.1f}%",
                      "blind" if math.isnan(mde) else f"{mde * 100:.1f}%",
-                     ("yes" if mde <= e["goal"] + 1e-9 else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
+                     ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
     alarms = sum(e["false_alarms"] for e in table)
-    head = (f"### Detection matrix of distributed {rev} (factor {factor:g}, machine {machine})\n\n"
+    head = (f"### Detection matrix of distributed {rev} ({describe_factor(factor)}, machine {machine})\n\n"
             f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
             f"each {method}. Counted A/A false alarms: **{alarms}**. "
             "A cell shows whether the injection was flagged as a regression and the ratio of medians "
@@ -225,7 +234,7 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
     return [(s, m) for s in chosen for m in magnitudes]
 
 
-def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, seconds: float,
+def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int | None, seconds: float,
                 workdir: Path) -> dict[str, list[Row]]:
     """Every side compared with REV as `make paired` compares two revisions: both running at once,
     blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side)."""
@@ -243,10 +252,8 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int, 
         if name == "REV":
             continue
         print(f"[pairs] REV and {name}", flush=True)
-        measured = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs)
-        decisions = [verdict.decide_paired(before, after, factor) for before, after in measured.values()]
-        rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict)
-                      for label, d in zip(measured, verdict.adjusted(decisions))]
+        decisions = judge(*measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs), factor)
+        rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
     return rows
 
 
@@ -258,18 +265,22 @@ def main(argv=None) -> int:
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
     parser.add_argument("--paired", action="store_true",
                         help=f"calibrate make paired instead (default BENCH {DEFAULT_BENCH}); writes calibration-paired.md")
-    parser.add_argument("--blocks", type=int, default=60, help="with --paired: blocks a side (default 60, as make paired)")
+    parser.add_argument("--blocks", type=int, help="with --paired: blocks a side (default: what each benchmark needs, "
+                        "as make paired: paired.BLOCKS_NEEDED)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
     measurement_options(parser, WORK_DIR, None)
+    parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
     args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
+        if not args.paired:
+            args.factor = args.factor or DEFAULT_FACTOR
         check_options(args)
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
         if args.paired and args.no_run:
             raise CalibrationError("--paired measures as it judges: there is no --no-run")
-        if args.paired and args.blocks < verdict.MIN_PAIRS:
+        if args.paired and args.blocks is not None and args.blocks < verdict.MIN_PAIRS:
             raise CalibrationError(f"--blocks {args.blocks}: at least {verdict.MIN_PAIRS}")
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
@@ -290,7 +301,9 @@ def main(argv=None) -> int:
             regex = "|".join(args.bench) or DEFAULT_BENCH
             rows = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir)
             noise, committed = {}, None
-            method = (f"measured beside REV at the same time, {args.blocks} blocks of {args.block_seconds:g} s a side "
+            blocks = ({args.blocks} if args.blocks else {blocks_needed([r.benchmark]) for r in next(iter(rows.values()))})
+            method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
+                      f"of {args.block_seconds:g} s a side "
                       "alternating, and judged as `make paired` judges")
         else:
             bench = args.bench or [COUNTED]
@@ -309,7 +322,7 @@ def main(argv=None) -> int:
     except (CalibrationError, CompareError, ResultsError, PairedError, ProfileError, OSError) as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
-    table = matrix(rows, args.factor)
+    table = matrix(rows, (lambda name: factor_of(name, args.factor)) if args.paired else args.factor)
     if args.paired:
         judged_with = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
     else:
@@ -322,7 +335,8 @@ def main(argv=None) -> int:
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
-         **({"mode": "paired", "blocks": args.blocks, "block_seconds": args.block_seconds} if args.paired
+         **({"mode": "paired", "blocks": args.blocks or {e["benchmark"]: blocks_needed([e["benchmark"]]) for e in table},
+             "block_seconds": args.block_seconds} if args.paired
             else {"rounds": args.rounds}),
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
          "commits": commits, "matrix": table,

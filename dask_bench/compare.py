@@ -309,7 +309,8 @@ def measurement_options(parser, workdir: Path | None, markdown: Path | None) -> 
 
 
 def check_options(args) -> None:
-    check_factor(args.factor)
+    if args.factor is not None:  # None: each benchmark's own (make calibrate PAIRED=1)
+        check_factor(args.factor)
     check_rounds(args.rounds)
 
 
@@ -324,6 +325,11 @@ def check_rounds(rounds: int) -> None:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if "--paired" in argv:  # both revisions at once, blocks alternating (dask_bench.paired): 5% changes
+        from . import paired
+
+        return paired.main([a for a in argv if a != "--paired"])
     parser = argparse.ArgumentParser(prog="python -m dask_bench.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")

@@ -240,16 +240,24 @@ def psutil_processes(module: str):
 
 
 def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdown, tmp_path):
-    """make paired's tool: BASE and HEAD at once, a table with the interval, exit 1 on a regression;
-    the journey's phases paired from one journey a sample put the delay in the submit phase; Ctrl-C
-    mid-measurement stops both servers and their clusters."""
+    """make paired's tool, through the CI command (./compare --paired): BASE and HEAD at once, a table
+    with the interval, exit 1 on a regression, every block's samples stored; the journey's phases
+    paired from one journey a sample put the delay in the submit phase; Ctrl-C mid-measurement
+    stops both servers and their clusters."""
     markdown = tmp_path / "paired.md"
-    args = [PY, "-m", "dask_bench.paired", "2026.8.0", sleepy["slow"], "-b",
-            r"time_submit_result\('threads'\)|time_phase\('submit', '(submit|execution)'\)",
+    args = [COMPARE, "2026.8.0", sleepy["slow"], "--paired", "-b", r"time_submit_result\('threads'\)",
+            "-b", r"time_phase\('submit', '(submit|execution)'\)",
             "--blocks", "10", "--block-seconds", "0.2", "--config", sleepy["config"],
             "--workdir", sleepy["root"] / "compare", "--markdown", markdown]
     proc = run(*args, env=sleepy["env"], timeout=600)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    stored = json.loads(markdown.with_suffix(".json").read_text())
+    assert stored["head"]["rev"] == sleepy["slow"] and len(stored["base"]["commit"]) == 40
+    assert len(stored["benchmarks"]) == 3
+    for label, entry in stored["benchmarks"].items():
+        assert len(entry["blocks"]["base"]) == len(entry["blocks"]["head"]) == 10, label
+        assert all(len(block) >= 1 and all(s > 0 for s in block) for block in entry["blocks"]["head"]), label
+        assert entry["low"] <= entry["ratio"] <= entry["high"], label
 
     def row_of(name):
         (row,) = [line for line in markdown.read_text().splitlines() if name in line]

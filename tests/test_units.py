@@ -525,3 +525,49 @@ def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_
     assert all(after[key].samples == m.samples for key, m in before.items() if key[0] != gone)
     assert {labels[l] for l in read_round_sizes(path)} == {kept}
     assert sorted(p.name for p in (tmp_path / machine).iterdir()) == sorted(["machine.json", path.name])
+
+
+def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path):
+    """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
+    on BASE "fixed", on both "failed"; the next unit is measured all the same."""
+    import sys
+
+    from dask_bench import paired
+
+    works = "baselines.SubmitLatency.time_submit_result"  # a real server: a warm process pool
+    broken = Path("/bin/false")  # a "Python" that ends at once, as an environment whose server crashes
+    python = Path(sys.executable)
+    for pythons, expected in (((python, broken), "failing"), ((broken, python), "fixed"), ((broken, broken), "failed")):
+        measured, failed = paired.measure_all(pythons, [[works]], 2, 0.0, tmp_path)
+        assert measured == {} and set(failed) == {works}
+        assert [error is not None for error in failed[works]] == [pythons[0] == broken, pythons[1] == broken]
+        assert paired.judge(measured, failed, 1.05)[works].verdict == expected
+    # one failed unit does not stop the next: two units, the first broken on HEAD
+    measured, failed = paired.measure_all((python, python), [["no.such.benchmark"], [works]], 3, 0.0, tmp_path)
+    assert set(failed) == {"no.such.benchmark"} and "no benchmark" in failed["no.such.benchmark"][1]
+    before, after = measured[works]
+    assert len(before) == len(after) == 3 and all(len(block) >= 1 for block in before + after)
+    assert all(0 < s < 1 for block in before + after for s in block)
+    decisions = paired.judge(measured, failed, 1.05)
+    assert decisions["no.such.benchmark"].verdict == "failed" and decisions[works].verdict != "failed"
+    text = paired.render(decisions, measured, "A", "B", 1.05, None, 0.0)
+    (row,) = [line for line in text.splitlines() if "no.such.benchmark" in line]
+    assert "| failed | failed |" in row
+
+
+def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given():
+    """An 8% slowdown, clear in the pairs: a regression at the 5% the families are calibrated for,
+    within the 10% the journey's phases are judged with; --factor sets one for all. Every
+    per-benchmark setting names benchmarks that exist (a renamed one would fall to the default)."""
+    from dask_bench import paired
+    from dask_bench.drive import benchmarks
+
+    drift = RNG.lognormal(0, 0.15, 30)
+    blocks = (drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift))
+    family, phase = "futures.SubmitLatency.time_map_gather('threads')", "journey.TaskJourney.time_phase('map', 'submit')"
+    judged = paired.judge({family: blocks, phase: blocks}, {})
+    assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
+    assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
+    labels = list(benchmarks())
+    for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED:
+        assert any(re.search(pattern, label) for label in labels), pattern

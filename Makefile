@@ -8,7 +8,7 @@ ASV    := $(VENV)/bin/asv
 STAMP  := $(VENV)/.installed
 SIZE   ?= small
 # make distributed-repo: DISTRIBUTED_RELEASES="2026.7.1 2026.8.0" picks releases, DISTRIBUTED_REPO=<path or URL>
-# mirrors a real repository instead (both read from the environment by dask_bench.release_history).
+# mirrors a real repository instead (both read from the environment by dask_bench.host.release_history).
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
@@ -70,7 +70,7 @@ data: install
 	$(PY) -m data_prep --size $(SIZE)
 
 distributed-repo: install
-	$(PY) -m dask_bench.release_history --path $(DISTRIBUTED_REPO_PATH)
+	$(PY) -m dask_bench.host.release_history --path $(DISTRIBUTED_REPO_PATH)
 
 # asv keys results by machine; --yes takes the defaults (hostname, cpu, ram) without asking.
 machine: install
@@ -78,18 +78,18 @@ machine: install
 
 # DASK_BENCH_* settings and the data, checked before asv runs (one-line errors that name the fix).
 check: install
-	$(PY) -m dask_bench.preflight --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.host.preflight --config $(ASV_CONFIG)
 
 bench: install data $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.asv_run $(if $(BENCH),,--selection default) -- run --config $(ASV_CONFIG) --show-stderr \
+	$(PY) -m dask_bench.host.asv_run $(if $(BENCH),,--selection default) -- run --config $(ASV_CONFIG) --show-stderr \
 	  --record-samples $(BENCH_ARGS) main^!
 	$(MAKE) --no-print-directory report
-	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
+	@$(PY) -m dask_bench.host.summary $(MACHINE_ARGS)
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
 # Every release of the history without a valid stored result, oldest first; resumable.
 history: install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.history --config $(ASV_CONFIG) --rounds $(ROUNDS) $(if $(RELEASES),--releases "$(RELEASES)") \
+	$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) --rounds $(ROUNDS) $(if $(RELEASES),--releases "$(RELEASES)") \
 	  $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS)
 
 bisect-args:
@@ -99,13 +99,13 @@ bisect-args:
 # The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO);
 # FASTER=1: the first that made it faster (GOOD the slower revision).
 bisect: bisect-args compare-ready
-	$(PY) -m dask_bench.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
+	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
 	  $(if $(FASTER),--faster)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.asv_run --selection load -- run --config $(ASV_CONFIG) --show-stderr --record-samples main^!
-	@$(PY) -m dask_bench.summary $(MACHINE_ARGS)
+	$(PY) -m dask_bench.host.asv_run --selection load -- run --config $(ASV_CONFIG) --show-stderr --record-samples main^!
+	@$(PY) -m dask_bench.host.summary $(MACHINE_ARGS)
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
 compare-args:
@@ -120,7 +120,7 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 # PAIRED=1: the same as make paired (both revisions at once).
 compare: compare-args compare-ready
 	$(if $(filter 1,$(PAIRED)),$(MAKE) --no-print-directory paired; exit $$?;) \
-	$(PY) -m dask_bench.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
+	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
 	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
 
@@ -132,40 +132,40 @@ profile-diff-args:
 
 # profiles/<benchmark>/<version>/index.html: performance report, py-spy, sampled profiles, journey, memory
 profile: profile-args compare-ready
-	$(PY) -m dask_bench.profile "$(BENCH)" --rev "$(or $(REV),main)" --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.host.profile "$(BENCH)" --rev "$(or $(REV),main)" --config $(ASV_CONFIG)
 
 profile-diff: profile-diff-args compare-ready
-	$(PY) -m dask_bench.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.host.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG)
 
 noise: rev-arg compare-ready
-	$(PY) -m dask_bench.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
+	$(PY) -m dask_bench.host.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --workdir $(NOISE_DIR) $(BENCH_ARGS)
 
 ab: rev-arg compare-ready
-	$(PY) -m dask_bench.ab "$(REV)" --variant $(VARIANT) --factor $(FACTOR) --rounds $(ROUNDS) \
+	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) --factor $(FACTOR) --rounds $(ROUNDS) \
 	  --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 calibrate: rev-arg compare-ready
-	$(PY) -m dask_bench.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
+	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
 	  $(if $(filter 1,$(PAIRED)),--paired $(PAIRED_FACTOR_ARG),--factor $(FACTOR)) \
 	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
 # cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).
 paired: compare-args compare-ready
-	$(PY) -m dask_bench.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) $(BENCH_ARGS)
+	$(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.
 publish: install $(REPO_FOR_CONFIG)
 	$(ASV) publish --config $(ASV_CONFIG)
-	$(PY) -m dask_bench.vendor html
+	$(PY) -m dask_bench.host.vendor html
 
 preview: install
-	$(PY) -m dask_bench.preview --port $(PORT)
+	$(PY) -m dask_bench.host.preview --port $(PORT)
 
 report: publish
-	$(PY) -m dask_bench.report $(MACHINE_ARGS)
+	$(PY) -m dask_bench.host.report $(MACHINE_ARGS)
 
 # The browser test drives Debian's Chromium; install it when missing (root, or sudo).
 browser:

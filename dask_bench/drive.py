@@ -8,7 +8,7 @@ one warm-up sample (the cluster starts there), then "ready" on stdout; then, for
 stdin, N samples and one JSON line {"samples": {label: [...]}} back; an empty line or 0 ends it.
 One label, or several of one class whose samples replay a measurement (journey.TaskJourney: one
 journey gives every phase, so one measurement a sample serves them all). The host tool
-dask_bench.paired runs two of these (one per revision) side by side.
+dask_bench.host.paired runs two of these (one per revision) side by side.
 """
 
 from __future__ import annotations

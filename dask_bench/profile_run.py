@@ -1,5 +1,5 @@
 """Profile benchmarks of this suite where asv runs them: inside an asv environment, on one revision of
-distributed. `make profile` (dask_bench.profile, on the host) builds the revision and calls this.
+distributed. `make profile` (dask_bench.host.profile, on the host) builds the revision and calls this.
 
     python -m dask_bench.profile_run --list REGEX
     python -m dask_bench.profile_run --run LABEL --out DIR [--samples 3] [--seconds 5] [--py-spy PATH]

@@ -1,6 +1,6 @@
 """What is timed: plain functions of a client (or, for the baselines, a pool or plain data).
 
-The asv classes in benchmarks/ and the profiler (python -m dask_bench.profile) call these same
+The asv classes in benchmarks/ and the profiler (python -m dask_bench.host.profile) call these same
 functions. The workloads follow the Dask tutorial ("distributed, advanced"): inc/dec/add futures,
 the accounts bag pipeline, persist of the HDF5 array, the as_completed search, the ratio error.
 Functions named *_graph build a graph outside the timed region; `compute` runs one.

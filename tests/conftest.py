@@ -47,7 +47,7 @@ def asv(*args, env=None, timeout=900, **kwargs) -> subprocess.CompletedProcess:
 def write_asv_config(path: Path, **overrides) -> Path:
     """asv.conf.json with some keys changed, for asv runs that must not touch the repository's own
     results, environments or distributed checkout."""
-    from dask_bench.asv_config import derive
+    from dask_bench.host.asv_config import derive
 
     return derive(path, **overrides)
 

@@ -98,7 +98,7 @@ def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(
     assert [r for r, _ in rounds] == ["1", "1", "2", "2"], rounds
     assert rounds[0][1] == rounds[3][1] == "2026.8.0" and rounds[1][1] == rounds[2][1] == sleepy["slow"]
     # what each round (cluster) added is recorded beside the results, and adds up to the samples asv stored
-    from dask_bench.results import runs
+    from dask_bench.host.results import runs
 
     measured = runs(sleepy["root"] / "compare" / "results")
     assert len(measured) == 2, measured
@@ -184,7 +184,7 @@ def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):
     """A tiny calibration: one A/A pair, one injection (15 ms per submitted key in the client)."""
     workdir = sleepy["root"] / "calibrate"
     markdown = sleepy["root"] / "calibration.md"
-    proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--aa", "1", "--sites", "client", "--ms", "15",
+    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--aa", "1", "--sites", "client", "--ms", "15",
                "-b", "futures.SubmitLatency.time_submit_result", "--rounds", "1", "--config", sleepy["config"],
                "--workdir", workdir, "--markdown", markdown, env=sleepy["env"], timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
@@ -202,7 +202,7 @@ def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):
     assert "| Benchmark" in markdown.read_text() and "client 15 ms" in markdown.read_text()
     # the injected commit really carries the sleep, the A/A commit changes nothing
     repo = workdir / "distributed"
-    assert "injected by dask_bench.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
+    assert "injected by dask_bench.host.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
     assert git(repo, "diff", result["commits"]["REV"], result["commits"]["A/A 1"]) == ""
 
 
@@ -212,7 +212,7 @@ def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
     workdir = sleepy["root"] / "calibrate"
     before = json.loads((sleepy["root"] / "calibration.json").read_text())["commits"]
     markdown = sleepy["root"] / "calibration-paired.md"
-    proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--paired", "--aa", "1", "--sites", "client", "--ms", "15",
+    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--paired", "--aa", "1", "--sites", "client", "--ms", "15",
                "-b", r"time_submit_result\('threads'\)", "--blocks", "10", "--block-seconds", "0.2",
                "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown, env=sleepy["env"],
                timeout=900)
@@ -291,7 +291,7 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
 def test_calibrate_refuses_bad_input_at_once(sleepy):
     for args, message in ((["--sites", "kernel"], "unknown site kernel"), (["--ms", "-1"], "positive milliseconds"),
                           (["--aa", "0"], "at least 1 A/A pair")):
-        proc = run(PY, "-m", "dask_bench.calibrate", "2026.8.0", "--config", sleepy["config"], *args, timeout=60)
+        proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--config", sleepy["config"], *args, timeout=60)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
@@ -308,7 +308,7 @@ def published(sleepy, slowdown):
     proc = asv("publish", "--config", sleepy["config"], env=sleepy["env"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     html = sleepy["root"] / "html"
-    vendor = run(PY, "-m", "dask_bench.vendor", html)
+    vendor = run(PY, "-m", "dask_bench.host.vendor", html)
     assert vendor.returncode == 0, vendor.stderr
     return html
 
@@ -321,7 +321,7 @@ def test_published_site_needs_no_other_host(published):
 
 
 def test_report_plots_scaling_speedup_and_baselines(published, sleepy, tmp_path):
-    proc = run(PY, "-m", "dask_bench.report", "--results", sleepy["root"] / "results", "--html", published,
+    proc = run(PY, "-m", "dask_bench.host.report", "--results", sleepy["root"] / "results", "--html", published,
                "--repo", sleepy["repo"])
     assert proc.returncode == 0, proc.stderr
     page = (published / "report" / "index.html").read_text()
@@ -330,13 +330,13 @@ def test_report_plots_scaling_speedup_and_baselines(published, sleepy, tmp_path)
     assert "2026.8.0" in page and "baselines.SubmitLatency.time_submit_result" in page
     assert f"Machine {asv_machine_name()}" in page, "the report names its machine"
     assert 'href="report/index.html"' in (published / "index.html").read_text()
-    proc = run(PY, "-m", "dask_bench.report", "--results", sleepy["root"] / "results", "--html", published,
+    proc = run(PY, "-m", "dask_bench.host.report", "--results", sleepy["root"] / "results", "--html", published,
                "--repo", sleepy["repo"], "--machine", "elsewhere")
     assert proc.returncode == 2 and "no results of machine 'elsewhere'" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def asv_machine_name() -> str:
-    from dask_bench.asvapi import host_machine
+    from dask_bench.host.asvapi import host_machine
 
     return host_machine()
 
@@ -345,7 +345,7 @@ def asv_machine_name() -> str:
 
 @pytest.fixture
 def preview(published):
-    proc = subprocess.Popen([PY, "-m", "dask_bench.preview", "--html", str(published), "--port", "0"],
+    proc = subprocess.Popen([PY, "-m", "dask_bench.host.preview", "--html", str(published), "--port", "0"],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
@@ -357,7 +357,7 @@ def preview(published):
 
 
 def test_preview_refuses_a_bad_port_clearly(published):
-    proc = run(PY, "-m", "dask_bench.preview", "--html", published, "--port", "99999")
+    proc = run(PY, "-m", "dask_bench.host.preview", "--html", published, "--port", "99999")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "make preview PORT=" in proc.stderr
 
 
@@ -423,7 +423,7 @@ def profiled(sleepy, slowdown):
     """compare --profile over the stored verdict of the 15 ms submission sleep (no new measurement)."""
     markdown = sleepy["root"] / "compare-profiled.md"
     out = sleepy["root"] / "profiles"
-    proc = run(PY, "-m", "dask_bench.compare", "2026.8.0", sleepy["slow"], "--config", sleepy["config"],
+    proc = run(PY, "-m", "dask_bench.host.compare", "2026.8.0", sleepy["slow"], "--config", sleepy["config"],
                "--workdir", sleepy["root"] / "compare", "--markdown", markdown, "--no-run",
                "-b", r"futures\.SubmitLatency\.time_submit_result", "--profile", "--profiles", out,
                "--profile-seconds", "1", env=sleepy["env"], timeout=900)
@@ -496,7 +496,7 @@ def test_profile_pages_render_offline_in_headless_chromium(profiled, tmp_path):
 
 def test_profile_of_a_name_that_matches_nothing_lists_the_benchmarks(sleepy, tmp_path):
     started = time.monotonic()
-    proc = run(PY, "-m", "dask_bench.profile", "no_such_benchmark", "--config", sleepy["config"],
+    proc = run(PY, "-m", "dask_bench.host.profile", "no_such_benchmark", "--config", sleepy["config"],
                "--out", tmp_path / "profiles", env=sleepy["env"], timeout=120)
     assert time.monotonic() - started < 60
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

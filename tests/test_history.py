@@ -93,7 +93,7 @@ def test_bisect_faster_finds_the_commit_that_sped_submission_up(synthetic):
 
 
 def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspace, tmp_path):
-    from dask_bench.results import runs
+    from dask_bench.host.results import runs
 
     ws = asv_workspace
     results = tmp_path / "results"

@@ -76,7 +76,7 @@ def test_ctrl_c_stops_an_asv_run_mid_benchmark_and_leaves_nothing(asv_workspace,
                               html_dir=tmp_path / "html")
     before = results_snapshot(stored_results)
     env = run_env(ws["data"], tmp_path, marker, DASK_BENCH_EVENTS=str(events), DASK_BENCH_WORKERS="2")
-    proc = start([PY, "-m", "dask_bench.asv_run", "--results", stored_results, "--", "run", "--config", config,
+    proc = start([PY, "-m", "dask_bench.host.asv_run", "--results", stored_results, "--", "run", "--config", config,
                   "--python=same", "--set-commit-hash", git_rev(ws["repo"], "2026.8.0"), "--record-samples",
                   "-b", "as_completed.Throughput"], env, tmp_path / "log")
     wait_for_event(events, "start")
@@ -255,7 +255,7 @@ def test_the_release_history_needs_no_index_once_it_is_there(asv_workspace):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "using the history already here" in proc.stderr and time.monotonic() - started < 30
     other = asv_workspace["root"] / "no-history-yet"
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", other, "--releases", "2026.8.0",
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", other, "--releases", "2026.8.0",
                "--index-url", REFUSED)
     assert proc.returncode == 1 and "cannot list distributed releases" in proc.stderr and not other.exists()
 
@@ -307,7 +307,7 @@ def test_bad_input_gives_one_line_naming_the_fix(tiny_data, tmp_path, readonly_d
     # a results directory that cannot be written
     config = write_asv_config(tmp_path / "ro.json", results_dir=readonly_dir / "results")
     started = time.monotonic()
-    proc = run(PY, "-m", "dask_bench.preflight", "--config", config, env=env, timeout=30)
+    proc = run(PY, "-m", "dask_bench.host.preflight", "--config", config, env=env, timeout=30)
     one_line_error(proc, "cannot write results to", "make it writable")
     # a corrupt result file
     results = tmp_path / "results"
@@ -315,12 +315,12 @@ def test_bad_input_gives_one_line_naming_the_fix(tiny_data, tmp_path, readonly_d
     victim = next(p for p in results.glob("*/*.json") if p.name != "machine.json")
     victim.write_text("{ not json")
     config = write_asv_config(tmp_path / "corrupt.json", results_dir=results)
-    proc = run(PY, "-m", "dask_bench.preflight", "--config", config, env=env, timeout=30)
+    proc = run(PY, "-m", "dask_bench.host.preflight", "--config", config, env=env, timeout=30)
     one_line_error(proc, f"{victim} is not a readable asv result", "git checkout --")
     # an asv.conf.json that does not parse
     broken = tmp_path / "broken.conf.json"
     broken.write_text('{"version": 1, "repo": ')
-    proc = run(PY, "-m", "dask_bench.preflight", "--config", broken, env=env, timeout=30)
+    proc = run(PY, "-m", "dask_bench.host.preflight", "--config", broken, env=env, timeout=30)
     one_line_error(proc, f"{broken}")
     proc = run(REPO / "compare", "2026.8.0", "2026.8.0", "--config", broken, "--no-run", env=env, timeout=60)
     assert proc.returncode == 2
@@ -333,7 +333,7 @@ def test_bad_input_gives_one_line_naming_the_fix(tiny_data, tmp_path, readonly_d
                        env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@l",
                             "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@l"})
     target = tmp_path / "mirror"
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", target, "--clone", other, timeout=30)
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", target, "--clone", other, timeout=30)
     one_line_error(proc, "is not a repository of Dask distributed", "DISTRIBUTED_REPO")
     assert not target.exists(), "nothing written"
     assert time.monotonic() - started < 60

@@ -75,7 +75,7 @@ def test_asv_check_finds_every_family(same, tmp_path):
 
 
 def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker, same):
-    from dask_bench.asv_run import DEFAULT, LOAD
+    from dask_bench.host.asv_run import DEFAULT, LOAD
 
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="1,2")
     proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", "-b", DEFAULT, env=env)
@@ -273,7 +273,7 @@ def test_distributed_repo_makes_a_tagged_release_history(asv_workspace):
 def test_the_same_releases_give_the_same_commits_anywhere(asv_workspace, tmp_path):
     """Stored results are keyed by commit hash: a fresh clone must rebuild identical commits."""
     other = tmp_path / "again"
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", other, "--releases", " ".join(TWO_RELEASES),
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", other, "--releases", " ".join(TWO_RELEASES),
                "--cache-dir", tmp_path / "sdists")
     assert proc.returncode == 0, proc.stderr
     rev = lambda path: subprocess.run(["git", "-C", str(path), "rev-parse", "main"], capture_output=True,
@@ -282,7 +282,7 @@ def test_the_same_releases_give_the_same_commits_anywhere(asv_workspace, tmp_pat
 
 
 def test_releases_older_than_the_suite_supports_are_refused(tmp_path):
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--since", "2024.12")
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", tmp_path / "r", "--since", "2024.12")
     assert proc.returncode == 2 and "the suite supports releases from 2025.1 on" in proc.stderr
     assert not (tmp_path / "r").exists()
 
@@ -298,7 +298,7 @@ def test_an_unreachable_scheduler_fails_the_check_in_seconds(tiny_data):
 
 
 def test_unknown_release_gives_a_clear_error(tmp_path):
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "r", "--releases", "1999.1.1")
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", tmp_path / "r", "--releases", "1999.1.1")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "no sdist of distributed 1999.1.1" in proc.stderr and "DISTRIBUTED_RELEASES" in proc.stderr
 
@@ -357,7 +357,7 @@ def test_an_external_cluster_on_another_version_is_refused(tmp_path, tiny_data, 
 
 def test_a_changed_workload_makes_stored_results_not_comparable(tmp_path, asv_workspace):
     """asv hashes only a benchmark's own method; the suite's version covers workloads.py too."""
-    from dask_bench.compare import Side, compare
+    from dask_bench.host.compare import Side, compare
 
     copy = tmp_path / "suite"
     for part in ("benchmarks", "dask_bench", "data_prep"):
@@ -400,7 +400,7 @@ def test_a_hostile_git_config_cannot_change_the_hashes_the_committed_results_use
         f"[core]\n\thooksPath = {hooks}\n\tautocrlf = true\n[init]\n\ttemplateDir = {home / 'template'}\n"
         "\tdefaultBranch = trunk\n[tag]\n\tgpgSign = true\n")
     pinned = (REPO / "results" / "distributed-releases.txt").read_text().split()
-    proc = run(PY, "-m", "dask_bench.release_history", "--path", tmp_path / "history", "--releases", " ".join(pinned),
+    proc = run(PY, "-m", "dask_bench.host.release_history", "--path", tmp_path / "history", "--releases", " ".join(pinned),
                env={"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}, timeout=600)
     assert proc.returncode == 0, proc.stderr
     stored = {json.loads(p.read_text())["commit_hash"] for p in (REPO / "results").glob("*/*.json")
@@ -412,7 +412,7 @@ def test_a_hostile_git_config_cannot_change_the_hashes_the_committed_results_use
 
 def test_new_releases_only_ever_extend_the_history():
     """A backport published after a newer release goes at the end; a pinned release yanked since stays."""
-    from dask_bench.release_history import Release, choose
+    from dask_bench.host.release_history import Release, choose
 
     def rel(version, yanked=False):
         return Release(version, f"u/{version}", "0" * 64, "2026-01-01T00:00:00Z", yanked)
@@ -428,7 +428,7 @@ def test_new_releases_only_ever_extend_the_history():
 
 
 def test_the_default_history_is_the_latest_patch_of_every_minor_since_2025_1():
-    from dask_bench.release_history import Release, SUPPORTED_SINCE, choose
+    from dask_bench.host.release_history import Release, SUPPORTED_SINCE, choose
 
     versions = ["2024.12.1", "2025.1.0", "2025.3.0", "2025.3.1", "2025.9.1", "2025.9.2", "2026.1.0"]
     available = {v: Release(v, f"u/{v}", "0" * 64, "2026-01-01T00:00:00Z", v == "2025.9.2") for v in versions}

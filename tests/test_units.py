@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from dask_bench import verdict, workloads
-from dask_bench.calibrate import SITES, inject
-from dask_bench.results import ResultsError, runs, runs_of
+from dask_bench import workloads
+from dask_bench.host import verdict
+from dask_bench.host.calibrate import SITES, inject
+from dask_bench.host.results import ResultsError, runs, runs_of
 
 RNG = np.random.default_rng(42)
 
@@ -147,7 +148,7 @@ def test_the_cluster_noise_is_the_newest_calibration_of_the_machine(tmp_path):
 
 
 def test_the_committed_calibration_gives_every_counted_benchmark_its_noise():
-    from dask_bench.calibrate import COUNTED
+    from dask_bench.host.calibrate import COUNTED
 
     noise = verdict.calibrated_noise("vm")
     assert noise, "results/calibration-*.json of machine vm has no cluster_noise"
@@ -173,7 +174,7 @@ def test_a_table_of_many_benchmarks_is_judged_together():
 
 
 def test_samples_split_into_their_recorded_rounds():
-    from dask_bench.results import Measurement
+    from dask_bench.host.results import Measurement
 
     m = Measurement(1.0, (1.0, 1.1, 1.2, 2.0, 2.1), "v", (3, 2))
     assert m.rounds == [(1.0, 1.1, 1.2), (2.0, 2.1)]
@@ -237,7 +238,7 @@ def test_a_corrupt_result_file_is_one_clear_error(tmp_path):
 
 
 def test_an_unknown_machine_names_the_ones_there():
-    from dask_bench.results import require_machine
+    from dask_bench.host.results import require_machine
 
     with pytest.raises(ResultsError, match="set MACHINE=<name>") as info:
         require_machine(COMMITTED, "no-such-machine")
@@ -283,7 +284,7 @@ def test_each_injection_site_exists_in_the_installed_distributed():
     for site in SITES.values():
         source = (root / site.path).read_text()
         injected = inject(source, site.function, site.statement.format(seconds=0.001))
-        assert injected.count("injected by dask_bench.calibrate") == 1
+        assert injected.count("injected by dask_bench.host.calibrate") == 1
         compile(injected, site.path, "exec")  # still valid Python
 
 
@@ -298,9 +299,9 @@ def test_injection_goes_after_a_multiline_signature():
 # -- change points across releases ---------------------------------------------------------------
 
 def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
-    from dask_bench import changes
-    from dask_bench.report import history_page
-    from dask_bench.results import Measurement, Run
+    from dask_bench.host import changes
+    from dask_bench.host.report import history_page
+    from dask_bench.host.results import Measurement, Run
 
     # a step that holds; one release off and back (transient); a step at the newest release (unconfirmed)
     medians = {"a.B.time_x": [1.0, 1.0, 1.3, 1.3], "a.B.time_y": [2.0, 2.0, 2.6, 2.6], "c.D.time_z": [5.0] * 4,
@@ -355,8 +356,8 @@ def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_libra
 
 def test_the_report_stacks_the_phases_of_a_journey_per_release(tmp_path):
     from dask_bench.journey import PHASES
-    from dask_bench.report import JOURNEY, plot_journey
-    from dask_bench.results import Measurement, Run
+    from dask_bench.host.report import JOURNEY, plot_journey
+    from dask_bench.host.results import Measurement, Run
 
     ordered = []
     for i, release in enumerate(["r0", "r1"]):
@@ -430,8 +431,8 @@ def test_history_measures_again_what_the_current_code_would_time_differently(tmp
 
     from data_prep.manifest import GENERATOR_VERSION
     from data_prep.presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED, PRESETS
-    from dask_bench import history
-    from dask_bench.asv_run import DEFAULT
+    from dask_bench.host import history
+    from dask_bench.host.asv_run import DEFAULT
 
     # A benchmark's version covers the data preset, read from the manifest when the module is imported:
     # compute the versions in a fresh process that sees the manifest of the default data (whatever data
@@ -440,7 +441,7 @@ def test_history_measures_again_what_the_current_code_would_time_differently(tmp
         name: {"preset": DEFAULT_PRESET, "seed": DEFAULT_SEED, "generator_version": GENERATOR_VERSION,
                "params": PRESETS[DEFAULT_PRESET].params(name)} for name in DATASETS}}))
     printed = subprocess.run(
-        [sys.executable, "-c", "import json; from dask_bench import history; "
+        [sys.executable, "-c", "import json; from dask_bench.host import history; "
                                "print(json.dumps(history.current_versions()))"],
         cwd=REPO, env={**os.environ, "DASK_BENCH_DATA_DIR": str(tmp_path)},
         capture_output=True, text=True, check=True).stdout
@@ -462,7 +463,7 @@ def test_history_measures_again_what_the_current_code_would_time_differently(tmp
 
 
 def test_py_spy_samples_per_function_line_up_across_environments(tmp_path):
-    from dask_bench.profile import spy_functions
+    from dask_bench.host.profile import spy_functions
 
     frames = [{"name": "run", "file": "/envs/a/lib/python3.11/site-packages/distributed/worker.py"},
               {"name": "select", "file": "/usr/lib/python3.11/selectors.py"}]
@@ -480,8 +481,8 @@ def test_py_spy_samples_per_function_line_up_across_environments(tmp_path):
 def test_a_benchmark_one_side_did_not_run_is_not_measured_and_one_that_failed_is_failing(tmp_path):
     """Stored results hold the load benchmarks, which a default run does not measure: absent on
     HEAD is "n/a", not a regression; a result asv stored as failed is "failing"."""
-    from dask_bench.asv_config import derive
-    from dask_bench.compare import Side, compare
+    from dask_bench.host.asv_config import derive
+    from dask_bench.host.compare import Side, compare
 
     machine = committed_machine()
     newest = max(runs(COMMITTED, machine), key=lambda r: r.date)
@@ -506,7 +507,7 @@ def test_a_benchmark_one_side_did_not_run_is_not_measured_and_one_that_failed_is
 
 
 def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_path):
-    from dask_bench.results import forget, label, read_round_sizes, rounds_path
+    from dask_bench.host.results import forget, label, read_round_sizes, rounds_path
 
     machine = committed_machine()
     source = max(runs(COMMITTED, machine), key=lambda r: r.date).path
@@ -532,7 +533,7 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""
     import sys
 
-    from dask_bench import paired
+    from dask_bench.host import paired
 
     works = "baselines.SubmitLatency.time_submit_result"  # a real server: a warm process pool
     broken = Path("/bin/false")  # a "Python" that ends at once, as an environment whose server crashes
@@ -559,7 +560,7 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
     """An 8% slowdown, clear in the pairs: a regression at the 5% the families are calibrated for,
     within the 10% the journey's phases are judged with; --factor sets one for all. Every
     per-benchmark setting names benchmarks that exist (a renamed one would fall to the default)."""
-    from dask_bench import paired
+    from dask_bench.host import paired
     from dask_bench.drive import benchmarks
 
     drift = RNG.lognormal(0, 0.15, 30)

@@ -1,7 +1,7 @@
 """`make preview`: serve the published report on 127.0.0.1 only (asv's own preview listens on every
 interface).
 
-    python -m dask_bench.preview [--html html] [--port 8080]
+    python -m dask_bench.host.preview [--html html] [--port 8080]
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import http.server
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -26,7 +26,7 @@ def serve(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.preview", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.preview", description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", type=Path, default=REPO_ROOT / "html")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     args = parser.parse_args(argv)

@@ -47,7 +47,7 @@ MIN_SAMPLES = 5
 # Paired blocks: the signed-rank test on n pairs cannot go below p = 2 / 2**n, under ALPHA from 8 on
 MIN_PAIRS = 8
 HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
+RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "results"
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def decide(before, after, factor: float, higher_is_better: bool = False, prior: 
 
 
 def decide_paired(before_blocks, after_blocks, factor: float) -> Decision:
-    """The verdict on blocks measured side by side (dask_bench.paired): block i of each side was
+    """The verdict on blocks measured side by side (dask_bench.host.paired): block i of each side was
     measured next to the other's, so the machine's drift (which moves both alike) cancels in the
     pair's log ratio d_i = log median(after_i) - log median(before_i). Between blocks: a t-test on
     the d_i (the interval shown); within: the Wilcoxon signed-rank test on them (ranks, as

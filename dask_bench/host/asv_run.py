@@ -1,6 +1,6 @@
 """Run asv so that Ctrl-C and SIGTERM stop it, cleanly, within seconds.
 
-    python -m dask_bench.asv_run --results results -- run --record-samples main^!
+    python -m dask_bench.host.asv_run --results results -- run --record-samples main^!
 
 asv alone does not stop on Ctrl-C: its benchmarks run in a fork server in another process group,
 and an interrupted benchmark is recorded as failed while the run goes on to the next one. Here asv
@@ -174,7 +174,7 @@ def _results_dir(asv_args: list[str]) -> Path | None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.asv_run", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.asv_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
     parser.add_argument("--selection", choices=("default", "load"), help="add -b for the default run's or the "
                         "load benchmarks")

@@ -1,14 +1,14 @@
 """`make compare`: measure two revisions of distributed with asv, interleaved, and give a verdict.
 
-    python -m dask_bench.compare BASE HEAD [--factor 1.10] [--rounds 2] [--bench REGEX]
-    python -m dask_bench.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
+    python -m dask_bench.host.compare BASE HEAD [--factor 1.10] [--rounds 2] [--bench REGEX]
+    python -m dask_bench.host.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
 
 Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
 …), each round a separate `asv run` of one round per benchmark whose samples are appended (and
 how many each round added recorded: the verdict judges rounds, one cluster each): the drift of a
 shared, noisy machine falls on both sides alike. BASE and HEAD may be the same revision (an A/A
 run). Each side has its own results directory under .asv/compare/, so a comparison never
-overwrites the results history in results/. The verdict per benchmark is dask_bench.verdict's
+overwrites the results history in results/. The verdict per benchmark is dask_bench.host.verdict's
 (round medians against the calibrated cluster noise, Mann-Whitney U on the samples, minimum effect
 size FACTOR).
 
@@ -326,11 +326,11 @@ def check_rounds(rounds: int) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if "--paired" in argv:  # both revisions at once, blocks alternating (dask_bench.paired): 5% changes
+    if "--paired" in argv:  # both revisions at once, blocks alternating (dask_bench.host.paired): 5% changes
         from . import paired
 
         return paired.main([a for a in argv if a != "--paired"])
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.compare", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")
     measurement_options(parser, WORK_DIR, REPO_ROOT / "compare.md")

@@ -1,6 +1,6 @@
 """`make ab REV=<rev> VARIANT=<name>`: one commit under two dask configurations, side by side.
 
-    python -m dask_bench.ab REV [--variant queuing] [--bench REGEX]
+    python -m dask_bench.host.ab REV [--variant queuing] [--bench REGEX]
 
 A variant is a dask setting given as an environment variable (dask reads DASK_* variables into
 its config) with two values: A, the default, and B. It runs through asv's matrix: a derived
@@ -47,7 +47,7 @@ def env_names(results_dir, commit: str, variable: str, value: str) -> tuple[str,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.ab", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.ab", description=__doc__.split("\n\n")[0],
                                      epilog="variants: " + ", ".join(f"{k} ({v[0]}: {v[1]} vs {v[2]})"
                                                                      for k, v in VARIANTS.items()))
     parser.add_argument("rev")

@@ -1,6 +1,6 @@
 """`make calibrate REV=<rev>`: how far the verdict can be trusted, measured.
 
-    python -m dask_bench.calibrate REV [--aa 3] [--sites client,scheduler,worker] [--ms 0.1,1]
+    python -m dask_bench.host.calibrate REV [--aa 3] [--sites client,scheduler,worker] [--ms 0.1,1]
                                        [--bench REGEX] [--rounds 2] [--factor 1.10]
 
 On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes:
@@ -13,7 +13,7 @@ Every commit is measured as `make compare` measures a side (its own asv environm
 rounds, samples appended, rounds recorded), then each is compared with REV by the same decision rule.
 
 The sides of the same code (REV and the A/A commits) also measure the cluster-to-cluster noise of
-every benchmark (the spread of their log round-medians around the mean, dask_bench.verdict.Noise),
+every benchmark (the spread of their log round-medians around the mean, dask_bench.host.verdict.Noise),
 written to calibration.json as `cluster_noise`: committed as results/calibration-<rev>.json, it is
 the noise `make compare` judges this machine's comparisons against. The calibration's own verdicts
 never use the data they judge: every pair is judged with the noise of this machine's committed
@@ -100,7 +100,7 @@ def inject(source: str, function: str, statement: str) -> str:
         i += 1
     end_of_line = source.index("\n", i) + 1
     body_indent = match.group("indent") + "    "
-    return source[:end_of_line] + f"{body_indent}{statement}  # injected by dask_bench.calibrate\n" + source[end_of_line:]
+    return source[:end_of_line] + f"{body_indent}{statement}  # injected by dask_bench.host.calibrate\n" + source[end_of_line:]
 
 
 def git(repo: Path, *args, date: str | None = None) -> str:
@@ -258,7 +258,7 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.calibrate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev")
     parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
     parser.add_argument("--sites", default=",".join(SITES))

@@ -1,6 +1,6 @@
 """`make report`: what asv's pages do not show, as PNG plots and an HTML page linked from them.
 
-    python -m dask_bench.report [--results results] [--html html] [--repo .asv/distributed]
+    python -m dask_bench.host.report [--results results] [--html html] [--repo .asv/distributed]
 
 - as_completed throughput against worker count, one line per release, with ideal linear scaling
   (from each release's smallest worker count) drawn dashed, and the ProcessPoolExecutor baseline;
@@ -28,9 +28,9 @@ from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, 
 from . import changes  # noqa: E402
 from .compare import DEFAULT_FACTOR  # noqa: E402
 from .verdict import ALPHA, CONFIDENCE, HIGHER_IS_BETTER_UNITS, calibrated_noise, format_ratio  # noqa: E402
-from .workloads import RESUBMIT_WINDOW  # noqa: E402
+from ..workloads import RESUBMIT_WINDOW  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 # Rates and ratios are derived from the time_ medians (the benchmarks time, the report divides).
 THROUGHPUT = "as_completed.Throughput.time_resubmit_window"
 BASELINE_THROUGHPUT = "baselines.Throughput.time_resubmit_window"
@@ -216,7 +216,7 @@ JOURNEY = "journey.TaskJourney.time_phase"
 def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | None:
     """A stacked bar per release and workload: the mean time of each phase of a task's journey;
     returns the HTML table of the same numbers (None when no run has the journey)."""
-    from .journey import PHASES
+    from ..journey import PHASES
 
     data = {}  # (release, workload) -> {phase: seconds}
     for label_, run in zip(labels, ordered):
@@ -349,7 +349,7 @@ step, orange unconfirmed. Bands: the 95% bootstrap interval of each median.</p>
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--html", type=Path, default=REPO_ROOT / "html")
     parser.add_argument("--repo", type=Path, default=REPO_ROOT / ".asv" / "distributed")

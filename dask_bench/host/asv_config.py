@@ -7,7 +7,7 @@ from pathlib import Path
 
 from asv.util import load_json
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 MAIN_CONFIG = REPO_ROOT / "asv.conf.json"
 _PATH_KEYS = ("repo", "env_dir", "results_dir", "html_dir", "benchmark_dir")
 

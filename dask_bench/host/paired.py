@@ -1,6 +1,6 @@
 """`make paired BASE=<rev> HEAD=<rev> BENCH=<regex>`: two revisions measured side by side, at once.
 
-    python -m dask_bench.paired BASE HEAD [-b REGEX] [--blocks N] [--block-seconds 0.5] [--factor 1.05]
+    python -m dask_bench.host.paired BASE HEAD [-b REGEX] [--blocks N] [--block-seconds 0.5] [--factor 1.05]
     ./compare BASE HEAD --paired [...]   (the CI command: the same, same exit status)
 
 Why: on this machine a cluster's speed drifts with the machine over tens of seconds to minutes (two
@@ -182,7 +182,7 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
 def pairable_units(labels: list[str]) -> list[list[str]]:
     """The labels that can be paired (dask_bench.drive.pairable), read from the suite's own classes,
     grouped by what one server measures (drive.units)."""
-    from .drive import benchmarks, pairable, units
+    from ..drive import benchmarks, pairable, units
 
     entries = benchmarks()
     return units([label for label in labels if label in entries and pairable(label, entries[label])])
@@ -270,7 +270,7 @@ def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict,
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.paired", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.paired", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")
     parser.add_argument("--bench", "-b", action="append", default=[],

@@ -2,7 +2,7 @@
 
 asv has no stable Python API; pyproject.toml pins asv and asv_runner to the minor versions this
 module was tested with (asv 0.6, asv_runner 0.3). Everything else (compare, noise, ab, calibrate,
-report, summary, history) goes through `dask_bench.results`, which reads results with this module.
+report, summary, history) goes through `dask_bench.host.results`, which reads results with this module.
 """
 
 from __future__ import annotations

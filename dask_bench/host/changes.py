@@ -1,6 +1,6 @@
 """Change points in the history of releases: where a benchmark stepped, by how much, with what else.
 
-The detector is the verdict's own rule (dask_bench.verdict: round medians judged against the
+The detector is the verdict's own rule (dask_bench.host.verdict: round medians judged against the
 cluster-to-cluster noise this machine's calibration measured, Mann-Whitney U on the samples, minimum
 effect size) applied to each pair of consecutive releases that both have samples. The releases of a
 history are separate runs, each on its own cluster, and a cluster can land ~10% off the next one of

@@ -1,11 +1,11 @@
 """`make noise REV=<rev>`: an A/A run, to know which FACTOR `make compare` can trust.
 
-    python -m dask_bench.noise REV [--bench REGEX] [--rounds 2]
+    python -m dask_bench.host.noise REV [--bench REGEX] [--rounds 2]
 
 Measures one commit as two sides, interleaved exactly as `make compare` measures BASE and HEAD
 (two results directories under .asv/noise), then reports, per benchmark: the run-to-run ratio with
 its confidence interval, whether the decision rule would flag it, the smallest FACTOR at which it
-is not flagged, and the minimum detectable effect the pair implies (dask_bench.verdict).
+is not flagged, and the minimum detectable effect the pair implies (dask_bench.host.verdict).
 A benchmark with too few samples is reported as blind, not as stable.
 """
 
@@ -78,7 +78,7 @@ def report(rows, rev: str, factor: float) -> tuple[str, float]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.noise", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.noise", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev")
     measurement_options(parser, NOISE_DIR, REPO_ROOT / "noise.md")
     args = parser.parse_args(argv)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PATH = REPO_ROOT / ".asv" / "distributed"
 DEFAULT_PIN_FILE = REPO_ROOT / "results" / "distributed-releases.txt"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -268,7 +268,7 @@ def mirror(path: Path, url: str, log=print) -> None:
 # -- command line ------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.release_history", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.release_history", description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="where the repository goes (asv.conf.json's repo)")
     parser.add_argument("--releases", default=os.environ.get("DISTRIBUTED_RELEASES", ""),
                         help='exact versions, e.g. "2026.7.1 2026.8.0" (default: $DISTRIBUTED_RELEASES)')

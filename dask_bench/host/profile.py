@@ -1,7 +1,7 @@
 """`make profile` and `make profile-diff`: why a benchmark takes the time it takes, on one revision or two.
 
-    python -m dask_bench.profile BENCH [--rev REV]               -> profiles/<benchmark>/<version>/index.html
-    python -m dask_bench.profile BENCH --base REV --head REV     -> and profiles/<benchmark>/diff-<A>-<B>.html
+    python -m dask_bench.host.profile BENCH [--rev REV]               -> profiles/<benchmark>/<version>/index.html
+    python -m dask_bench.host.profile BENCH --base REV --head REV     -> and profiles/<benchmark>/diff-<A>-<B>.html
 
 BENCH is a regular expression over the suite's asv names, parameters included (e.g.
 "SubmitLatency.time_submit_result\\('processes'\\)"). For each benchmark it matches, the revision is
@@ -28,7 +28,7 @@ from pathlib import Path
 from . import asv_run as asv_runner, asvapi
 from .asv_config import MAIN_CONFIG, REPO_ROOT
 from .compare import WORK_DIR, CompareError, prebuild, resolve, side_config
-from .profile_run import short_path
+from ..profile_run import short_path
 
 PROFILES_DIR = REPO_ROOT / "profiles"
 PHASE_NAMES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
@@ -296,7 +296,7 @@ def profile_diff(label: str, base: tuple[Path, str], head: tuple[Path, str], out
 # -- command line --------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.profile", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.profile", description=__doc__.split("\n\n")[0])
     parser.add_argument("bench", help="a regular expression over the benchmarks' asv names")
     parser.add_argument("--rev", default="main", help="the revision to profile (default: main, the newest)")
     parser.add_argument("--base", help="with --head: profile both and write the diff page")

@@ -1,6 +1,6 @@
 """`make check`: everything a measurement needs, checked before asv starts, one line per problem.
 
-    python -m dask_bench.preflight [--config asv.conf.json]
+    python -m dask_bench.host.preflight [--config asv.conf.json]
 
 The DASK_BENCH_* settings and the data (dask_bench.settings), plus what the host tools need: an
 asv configuration that parses, a results directory that can be written, and stored results that
@@ -16,7 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import asvapi, settings
+from .. import settings
+from . import asvapi
 from .asv_config import MAIN_CONFIG
 
 
@@ -50,7 +51,7 @@ def check(config: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.preflight", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.preflight", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=Path(os.environ.get("ASV_CONFIG") or MAIN_CONFIG))
     args = parser.parse_args(argv)
     found = check(args.config)

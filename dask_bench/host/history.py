@@ -1,11 +1,11 @@
 """`make history`: measure every release of the release history that has no valid stored result.
 
-    python -m dask_bench.history [--releases "2026.7.1 2026.8.0"] [--latest N] [--bench REGEX]
+    python -m dask_bench.host.history [--releases "2026.7.1 2026.8.0"] [--latest N] [--bench REGEX]
 
 Releases are measured oldest first, each in `--rounds` rounds (default 2): one `asv run` per round
-(through dask_bench.asv_run: Ctrl-C stops it cleanly), one process and one cluster per benchmark,
+(through dask_bench.host.asv_run: Ctrl-C stops it cleanly), one process and one cluster per benchmark,
 samples appended, and the samples each round added recorded beside the results (the verdict and
-the change-point detector judge clusters, dask_bench.verdict). A benchmark with as many valid
+the change-point detector judge clusters, dask_bench.host.verdict). A benchmark with as many valid
 recorded rounds of its current version is kept; one that failed, was measured by older code or has
 rounds not recorded is measured afresh; one with fewer rounds gets the rounds it lacks. Every
 round is saved when it is done, so an interrupted history resumes where it stopped. Progress:
@@ -47,7 +47,7 @@ def release_commits(repo: str) -> list[tuple[str, str]]:
 
 def current_versions() -> dict[str, str]:
     """Each benchmark label's asv version as the suite's code now defines it (benchmarks.common.version_of)."""
-    from .drive import benchmarks
+    from ..drive import benchmarks
 
     return {label: cls.version for label, (cls, _, _) in benchmarks().items()}
 
@@ -101,7 +101,7 @@ def clock(seconds: float) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.history", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.history", description=__doc__.split("\n\n")[0])
     parser.add_argument("--releases", default="", help='only these releases, e.g. "2026.7.1 2026.8.0"')
     parser.add_argument("--latest", type=int, default=0, help="only the newest N releases (default: all)")
     parser.add_argument("--bench", "-b", action="append", default=[])

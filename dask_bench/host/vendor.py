@@ -7,7 +7,7 @@ the files into html/vendor/, and points the pages at them. The tarballs are cach
 Any CDN reference left afterwards is an error naming it, so a new asv release cannot silently
 bring one back.
 
-    python -m dask_bench.vendor [html]
+    python -m dask_bench.host.vendor [html]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = REPO_ROOT / ".asv" / "vendor"
 REGISTRY = os.environ.get("DASK_BENCH_NPM_REGISTRY", "https://registry.npmjs.org")
 

@@ -1,6 +1,6 @@
 """Print the newest run's numbers, each dask figure beside its baseline (the end of `make bench`).
 
-    python -m dask_bench.summary [--results results] [--machine NAME] [--commit HASH]
+    python -m dask_bench.host.summary [--results results] [--machine NAME] [--commit HASH]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def summarize(results_dir: Path, machine: str | None = None, commit: str | None 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.summary", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.summary", description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--machine")
     parser.add_argument("--commit")

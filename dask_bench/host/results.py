@@ -1,7 +1,7 @@
 """The one reader of asv's stored results, for compare, noise, ab, calibrate, report and summary.
 
 One file per (machine, commit, environment): results/<machine>/<hash[:8]>-<env name>.json, loaded
-with asv's own loader (dask_bench.asvapi). A Run holds, per benchmark and parameter combination,
+with asv's own loader (dask_bench.host.asvapi). A Run holds, per benchmark and parameter combination,
 the median (time_) or value (track_), the raw samples when asv recorded them (`--record-samples`,
 which every command here passes), and the benchmark's version (its code identity).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import asvapi
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
 BASELINE_MODULE = "baselines"
 

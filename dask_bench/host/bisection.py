@@ -2,12 +2,12 @@
 (or, with `--faster` / FASTER=1, the first commit that made it faster: GOOD is then the slower
 revision, BAD the faster one, and "bad" below reads "changed").
 
-    python -m dask_bench.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4] [--faster]
+    python -m dask_bench.host.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4] [--faster]
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
 (a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is
 measured beside GOOD (interleaved rounds, samples appended, in .asv/bisect/) and judged by the
-decision rule of `make compare` (dask_bench.verdict) on every benchmark BENCH matches: a
+decision rule of `make compare` (dask_bench.host.verdict) on every benchmark BENCH matches: a
 regression on any of them makes it bad; when no benchmark is flagged but one is beyond the factor
 without being significant, or has too few samples, it is measured again (one more round each side)
 until the rule decides or --max-rounds is reached (then it counts as good, and says so). A sample
@@ -140,7 +140,7 @@ class Bisection:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.bisection", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.bisection", description=__doc__.split("\n\n")[0])
     parser.add_argument("bench", help="benchmark regex (asv -b)")
     parser.add_argument("good")
     parser.add_argument("bad")

@@ -337,13 +337,20 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
 
 
 def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_librarys(tmp_path, monkeypatch):
-    """The janitor runs as a script from dask_bench/, whose profile.py (and any such name) must not
-    shadow the standard library's: a janitor that dies at start leaves every scratch directory behind."""
+    """The janitor runs as a script from its own directory, where a module named like one of the
+    standard library's (profile.py, say) must not shadow it: a janitor that dies at start leaves every
+    scratch directory behind. Here its script sits beside modules that end any process importing them."""
     import time
 
+    from dask_bench import janitor as module
     from dask_bench.janitor import Janitor
 
-    assert (REPO / "dask_bench" / "profile.py").exists()  # stdlib has a `profile` module too
+    beside = tmp_path / "script"
+    beside.mkdir()
+    shutil.copy(module.__file__, beside / "janitor.py")
+    for name in ("os", "shutil", "signal", "subprocess", "tempfile", "psutil", "profile"):
+        (beside / f"{name}.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.setattr(module, "__file__", str(beside / "janitor.py"))
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     janitor = Janitor()
     time.sleep(1.0)

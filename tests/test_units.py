@@ -24,6 +24,13 @@ from dask_bench.host.results import ResultsError, runs, runs_of
 RNG = np.random.default_rng(42)
 
 
+@pytest.fixture(autouse=True)
+def same_draws_in_any_order():
+    """Each test draws the same synthetic samples whichever tests run before it (-k, a failed -x)."""
+    global RNG
+    RNG = np.random.default_rng(42)
+
+
 def timings(median: float, n: int = 40, spread: float = 0.05) -> list[float]:
     """Right-skewed samples (lognormal) around `median`, like timing data."""
     return list(median * RNG.lognormal(0, spread, n))
@@ -111,7 +118,9 @@ def drifting_blocks(median: float, drift: np.ndarray, n: int = 8) -> list:
 
 
 def test_paired_blocks_cancel_a_drift_that_hides_the_change_between_rounds():
-    drift = RNG.lognormal(0, 0.15, 30)  # the machine moves +-15% from block to block, both sides alike
+    # the machine moves +-30% from block to block, both sides alike (at +-15% the rounds' verdict
+    # still catches the 8% in about 1 draw of 40; at 30%, in none of 40)
+    drift = RNG.lognormal(0, 0.3, 30)
     base, head = drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift)
     paired = verdict.decide_paired(base, head, factor=1.05)
     assert paired.verdict == "regression" and 1 < paired.low <= paired.ratio <= paired.high < 1.12
@@ -561,6 +570,12 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     text = paired.render(decisions, measured, "A", "B", 1.05, None, 0.0)
     (row,) = [line for line in text.splitlines() if "no.such.benchmark" in line]
     assert "| failed | failed |" in row
+    # in segments: the blocks split among fresh pairs of servers, each with its own log
+    (tmp_path / "segments").mkdir()
+    segmented = paired.measure((python, python), [works], 5, 0.0, tmp_path / "segments", segments=2)
+    assert [len(side) for side in segmented[works]] == [5, 5]
+    assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == [
+        f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 
 
 def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given():

@@ -46,7 +46,7 @@ from .asv_config import REPO_ROOT, derive
 from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, resolve)
 from .paired import (DEFAULT_BENCH, PairedError, blocks_needed, describe_factor, factor_of, judge, measure_all,
-                     pairable_units)
+                     pairable_units, segments_needed)
 from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
@@ -235,7 +235,7 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
 
 
 def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int | None, seconds: float,
-                workdir: Path) -> dict[str, list[Row]]:
+                workdir: Path, segments: int | None = None) -> dict[str, list[Row]]:
     """Every side compared with REV as `make paired` compares two revisions: both running at once,
     blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side)."""
     pythons = {}
@@ -252,7 +252,7 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
         if name == "REV":
             continue
         print(f"[pairs] REV and {name}", flush=True)
-        decisions = judge(*measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs), factor)
+        decisions = judge(*measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments), factor)
         rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
     return rows
 
@@ -268,6 +268,8 @@ def main(argv=None) -> int:
     parser.add_argument("--blocks", type=int, help="with --paired: blocks a side (default: what each benchmark needs, "
                         "as make paired: paired.BLOCKS_NEEDED)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
+    parser.add_argument("--segments", type=int, help="with --paired: fresh pairs of servers a benchmark's blocks "
+                                                     "are split among (default: as make paired)")
     measurement_options(parser, WORK_DIR, None)
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
@@ -282,6 +284,8 @@ def main(argv=None) -> int:
             raise CalibrationError("--paired measures as it judges: there is no --no-run")
         if args.paired and args.blocks is not None and args.blocks < verdict.MIN_PAIRS:
             raise CalibrationError(f"--blocks {args.blocks}: at least {verdict.MIN_PAIRS}")
+        if args.paired and args.segments is not None and args.segments < 1:
+            raise CalibrationError(f"--segments {args.segments}: at least 1")
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
@@ -299,12 +303,13 @@ def main(argv=None) -> int:
         aa_sides = [n for n in sides if n.startswith("A/A")]
         if args.paired:
             regex = "|".join(args.bench) or DEFAULT_BENCH
-            rows = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir)
+            rows = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir, args.segments)
             noise, committed = {}, None
             blocks = ({args.blocks} if args.blocks else {blocks_needed([r.benchmark]) for r in next(iter(rows.values()))})
             method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
                       f"of {args.block_seconds:g} s a side "
-                      "alternating, and judged as `make paired` judges")
+                      + (f"in {args.segments} segments (a fresh pair of servers each) " if (args.segments or 1) > 1 else "")
+                      + "alternating, and judged as `make paired` judges")
         else:
             bench = args.bench or [COUNTED]
             if not args.no_run:
@@ -336,6 +341,7 @@ def main(argv=None) -> int:
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
          **({"mode": "paired", "blocks": args.blocks or {e["benchmark"]: blocks_needed([e["benchmark"]]) for e in table},
+             "segments": args.segments or {e["benchmark"]: segments_needed([e["benchmark"]]) for e in table},
              "block_seconds": args.block_seconds} if args.paired
             else {"rounds": args.rounds}),
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

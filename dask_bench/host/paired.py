@@ -59,6 +59,9 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result\('threads'\)", 1
                  (r"^errors\.ErrorPath\.time_recreate_error_locally", 60),
                  (r"^journey\.", 60),
                  (r"", 30))
+# Segments: the blocks split among fresh pairs of servers (see measure). 1 everywhere until a
+# calibration shows more helping.
+SEGMENTS_NEEDED = ((r"", 1),)
 REPLY_DEADLINE = 300.0  # seconds a server may take to start its cluster or to measure one block
 
 
@@ -89,6 +92,11 @@ def describe_factor(factor: float | None) -> str:
 def blocks_needed(labels: list[str]) -> int:
     """A unit's blocks a side (BLOCKS_NEEDED): the most any of its labels needs."""
     return max(next(n for pattern, n in BLOCKS_NEEDED if re.search(pattern, label)) for label in labels)
+
+
+def segments_needed(labels: list[str]) -> int:
+    """A unit's segments, each on a fresh pair of servers (SEGMENTS_NEEDED)."""
+    return max(next(n for pattern, n in SEGMENTS_NEEDED if re.search(pattern, label)) for label in labels)
 
 
 class Server:
@@ -144,12 +152,32 @@ class Server:
 
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
-            log=print) -> dict[str, tuple[list, list]]:
-    """{label: (BASE blocks, HEAD blocks)} of one unit (drive.units); both servers run throughout.
-    blocks None: as many as the unit needs (blocks_needed). UnitFailed names the side that failed."""
+            log=print, segments: int | None = None) -> dict[str, tuple[list, list]]:
+    """{label: (BASE blocks, HEAD blocks)} of one unit (drive.units). blocks None: as many as the unit
+    needs (blocks_needed). The blocks run in `segments` (default segments_needed), each on a fresh
+    pair of servers (new clusters): an offset between two clusters that lasts their life then
+    varies from segment to segment instead of sitting on every pair of blocks. Both servers of a
+    segment run throughout it. UnitFailed names the side that failed."""
     blocks = blocks or blocks_needed(labels)
+    segments = max(1, min(segments or segments_needed(labels), blocks))
     name = re.sub(r"[^\w.()',-]+", "_", labels[0])[:120]
-    servers = [Server(python, labels, logs / f"{side}-{name}.log") for python, side in zip(pythons, ("base", "head"))]
+    measured: list[list[dict]] = [[], []]
+    for segment in range(segments):
+        suffix = f"-{segment + 1}" if segments > 1 else ""
+        count = blocks // segments + (segment < blocks % segments)
+        _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")], count, seconds,
+                 measured)
+    by_label = {label: tuple([block[label] for block in side] for side in measured) for label in labels}
+    for label, (before, after) in by_label.items():
+        log(f"  {label}: {blocks} blocks a side{f' in {segments} segments' if segments > 1 else ''}, "
+            f"{sum(map(len, before))} + {sum(map(len, after))} samples", flush=True)
+    return by_label
+
+
+def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], count: int, seconds: float,
+             measured: list[list[dict]]) -> None:
+    """`count` more blocks a side on a new pair of servers, appended to `measured` (ABBA, continuing)."""
+    servers = [Server(python, labels, log) for python, log in zip(pythons, logs)]
     errors: list[str | None] = [None, None]
     try:
         for i, server in enumerate(servers):  # both are tried: which side fails is the verdict
@@ -159,19 +187,14 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
                 errors[i] = str(exc)
         if any(errors):
             raise UnitFailed(labels, errors)
-        measured: list[list[dict]] = [[], []]
-        for b in range(blocks):
+        for _ in range(count):
+            b = len(measured[0])
             for side in ((0, 1) if b % 2 == 0 else (1, 0)):  # ABBA: neither side always goes first
                 try:
                     measured[side].append(servers[side].block(seconds))
                 except PairedError as exc:
                     errors[side] = str(exc)
                     raise UnitFailed(labels, errors) from None
-        by_label = {label: tuple([block[label] for block in side] for side in measured) for label in labels}
-        for label, (before, after) in by_label.items():
-            log(f"  {label}: {blocks} blocks a side, {sum(map(len, before))} + {sum(map(len, after))} samples",
-                flush=True)
-        return by_label
     finally:
         for server in servers:  # both end at once
             server.finish()
@@ -189,13 +212,13 @@ def pairable_units(labels: list[str]) -> list[list[str]]:
 
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
-                logs: Path) -> tuple[dict[str, tuple[list, list]], dict[str, list]]:
+                logs: Path, segments: int | None = None) -> tuple[dict[str, tuple[list, list]], dict[str, list]]:
     """Every unit, one after another: ({label: (BASE blocks, HEAD blocks)}, {label: [BASE's error,
     HEAD's error]} of the units that failed; the others are measured all the same)."""
     measured, failed = {}, {}
     for unit in units:
         try:
-            measured.update(measure(pythons, unit, blocks, seconds, logs))
+            measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",
                   file=sys.stderr, flush=True)
@@ -277,6 +300,8 @@ def main(argv=None) -> int:
                         help=f"benchmark regex, repeatable (default {DEFAULT_BENCH})")
     parser.add_argument("--blocks", type=int, help="blocks a side (default: what each benchmark needs, BLOCKS_NEEDED)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds of samples a block (default 0.5)")
+    parser.add_argument("--segments", type=int, help="fresh pairs of servers the blocks are split among "
+                                                     "(default: what each benchmark needs, SEGMENTS_NEEDED)")
     parser.add_argument("--factor", type=float, help=f"minimum effect for all (default: {describe_factor(None)})")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR,
@@ -287,8 +312,10 @@ def main(argv=None) -> int:
     try:
         if args.factor is not None:
             check_factor(args.factor)
-        if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or args.block_seconds < 0:
-            raise PairedError(f"--blocks must be at least {verdict.MIN_PAIRS} and --block-seconds 0 or more")
+        if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or args.block_seconds < 0 \
+                or (args.segments is not None and args.segments < 1):
+            raise PairedError(f"--blocks must be at least {verdict.MIN_PAIRS}, --block-seconds 0 or more "
+                              "and --segments 1 or more")
         conf = asvapi.config(args.config)
         commits = [resolve(conf, rev) for rev in (args.base, args.head)]
         configs = [args.config, side_config("results", args.config, args.workdir, "head")]
@@ -302,7 +329,7 @@ def main(argv=None) -> int:
                               "time_ benchmarks that measure in their samples (not track_ values)")
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
-        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs)
+        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments)
     except (PairedError, ProfileError, CompareError, asvapi.AsvError) as exc:
         print(f"paired: error: {exc}", file=sys.stderr)
         return 2

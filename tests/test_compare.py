@@ -283,7 +283,7 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
         time.sleep(0.2)
     os.killpg(job.pid, signal.SIGINT)
     assert job.wait(30) == 130, (tmp_path / "log").read_text()[-2000:]
-    assert "paired: stopped (SIGINT)" in (tmp_path / "log").read_text()
+    assert "compare: stopped (SIGINT)" in (tmp_path / "log").read_text()  # ./compare's own name
     time.sleep(2)
     assert not list(psutil_processes("dask_bench.drive"))
 

@@ -54,8 +54,9 @@ def stop_group(proc: subprocess.Popen, signum: int, within: float = 10) -> float
 
 
 def results_snapshot(results: Path) -> dict:
-    """Every stored result and machine file (benchmarks.json is asv's discovery, rewritten by every run)."""
-    return {p: p.read_bytes() for p in results.glob("*/*.json")}
+    """Every stored result (not benchmarks.json, asv's discovery, nor machine.json, the machine's
+    description: asv rewrites both on every run, the latter with this host's kernel and memory)."""
+    return {p: p.read_bytes() for p in results.glob("*/*.json") if p.name != "machine.json"}
 
 
 @pytest.fixture

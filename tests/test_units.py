@@ -592,5 +592,5 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
     assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
     assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
     labels = list(benchmarks())
-    for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED:
+    for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED + paired.SEGMENTS_NEEDED:
         assert any(re.search(pattern, label) for label in labels), pattern

@@ -59,9 +59,14 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result\('threads'\)", 1
                  (r"^errors\.ErrorPath\.time_recreate_error_locally", 60),
                  (r"^journey\.", 60),
                  (r"", 30))
-# Segments: the blocks split among fresh pairs of servers (see measure). 1 everywhere until a
-# calibration shows more helping.
-SEGMENTS_NEEDED = ((r"", 1),)
+# Segments: the blocks split among fresh pairs of servers (see measure). 4 where the calibration
+# showed an offset between the two clusters of a pair to be the limit (60 blocks in one segment:
+# persist 10.3%, the 4-worker bag 10.3%, recreate_error_locally 10.9%; in 4: 5.6%, 9.1%, 6.2%,
+# results/calibration-paired-2026.8.0-rest-60blocks-4segments.md); 1 elsewhere, as calibrated.
+SEGMENTS_NEEDED = ((r"^arrays\.ComputePersist\.time_persist$", 4),
+                   (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 4),
+                   (r"^errors\.ErrorPath\.time_recreate_error_locally", 4),
+                   (r"", 1))
 REPLY_DEADLINE = 300.0  # seconds a server may take to start its cluster or to measure one block
 
 

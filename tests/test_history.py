@@ -15,7 +15,9 @@ from conftest import run, write_asv_config
 # one parameter combination, chosen as asv -b chooses (name with parameters): half the measuring
 BENCH = r"BENCH=futures.SubmitLatency.time_submit_result\('processes'\)"
 
-SLEEP = "        import time; time.sleep(0.015)  # injected by the test: a slower submission path\n"
+# 50 ms: far beyond what a slow phase of this VM adds to a ~5 ms round trip (up to 15 ms seen in CI,
+# where a 15 ms sleep then measured 30 ms against 20 ms, inside FACTOR=1.5)
+SLEEP = "        import time; time.sleep(0.05)  # injected by the test: a slower submission path\n"
 ANCHOR = "        with self._refcount_lock:\n            if actors is not None"
 IDENTITY = {"GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "t@localhost", "GIT_COMMITTER_NAME": "test",
             "GIT_COMMITTER_EMAIL": "t@localhost", "GIT_CONFIG_GLOBAL": os.devnull}
@@ -28,7 +30,7 @@ def git(repo: Path, *args) -> str:
 
 @pytest.fixture(scope="module")
 def synthetic(asv_workspace, tmp_path_factory):
-    """2026.8.0, then: c1 changes nothing, c2 does not build, c3 slows submission by 15 ms, c4 takes the
+    """2026.8.0, then: c1 changes nothing, c2 does not build, c3 slows submission by 50 ms, c4 takes the
     slowdown out again, c5 changes nothing."""
     ws = asv_workspace
     root = tmp_path_factory.mktemp("synthetic")
@@ -48,7 +50,7 @@ def synthetic(asv_workspace, tmp_path_factory):
     text = client.read_text()
     assert ANCHOR in text
     client.write_text(text.replace(ANCHOR, SLEEP + ANCHOR, 1))
-    git(repo, "commit", "-q", "-am", "c3: slow down task submission by 15 ms")
+    git(repo, "commit", "-q", "-am", "c3: slow down task submission by 50 ms")
     commits["c3"] = git(repo, "rev-parse", "HEAD")
     client.write_text(text)
     git(repo, "commit", "-q", "-am", "c4: speed task submission up again")
@@ -63,7 +65,7 @@ def synthetic(asv_workspace, tmp_path_factory):
 
 def test_bisect_finds_the_commit_that_slowed_submission(synthetic):
     c = synthetic["commits"]
-    # a 15 ms slowdown of ~4 ms round trips: FACTOR=1.5 keeps the search clear of run-to-run noise
+    # a 50 ms slowdown of ~5 ms round trips: FACTOR=1.5 keeps the search clear of run-to-run noise
     proc = run("make", "bisect", BENCH, "GOOD=2026.8.0",
                f"BAD={c['c3']}", "FACTOR=1.5", env=synthetic["env"], timeout=1800)
     out = proc.stdout + proc.stderr

@@ -64,8 +64,8 @@ def test_a_1ms_task_shows_about_1ms_in_execution(client):
 def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):
     before = journey.map_journey(client, 50)
     client.register_plugin(SlowGraphArrival(0.003))
-    try:
-        after = journey.submit_journey(client)
+    try:  # the least disturbed of 5 (one journey can take a VM hiccup: 2.5 ms of execution for inc, seen in CI)
+        after = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
     finally:
         client.unregister_scheduler_plugin(SlowGraphArrival.name)
     assert after.phases["scheduler"] >= 0.003, after.phases

@@ -53,7 +53,7 @@ def test_phases_add_up_to_the_measured_round_trip(client):
 
 def test_a_1ms_task_shows_about_1ms_in_execution(client):
     j = min((journey.submit_journey(client, seconds=0.001) for _ in range(5)), key=lambda j: j.wall)
-    assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
+    assert 0.0009 <= j.phases["execution"] <= 0.006, j.phases  # 1.4 ms of hand-off in a slow phase of this VM
     # execution includes the hand-off to and from the worker's thread (~0.4 ms here, up to 0.8 ms in a
     # single journey): the 1 ms task adds its 1 ms on top of a no-op's, compared as medians of 9 each
     slow = statistics.median(journey.submit_journey(client, seconds=0.001).phases["execution"] for _ in range(9))
@@ -62,15 +62,20 @@ def test_a_1ms_task_shows_about_1ms_in_execution(client):
 
 
 def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):
-    before = journey.map_journey(client, 50)
+    mapped = journey.map_journey(client, 50)
+    # the least disturbed of 5 journeys each, without and with the delay: compared with each other,
+    # not with fixed times (in a slow phase of this VM, inc's execution took 1.4-2.5 ms, not 0.5)
+    before = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
     client.register_plugin(SlowGraphArrival(0.003))
-    try:  # the least disturbed of 5 (one journey can take a VM hiccup: 2.5 ms of execution for inc, seen in CI)
+    try:
         after = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
     finally:
         client.unregister_scheduler_plugin(SlowGraphArrival.name)
     assert after.phases["scheduler"] >= 0.003, after.phases
-    assert after.phases["execution"] < 0.001, after.phases
-    assert before.tasks == 50 and sum(before.phases.values()) == pytest.approx(before.wall, rel=1e-6)
+    assert after.phases["scheduler"] - before.phases["scheduler"] >= 0.0025, (after.phases, before.phases)
+    # the 3 ms are not in execution (there they would add 3 ms)
+    assert after.phases["execution"] - before.phases["execution"] < 0.002, (after.phases, before.phases)
+    assert mapped.tasks == 50 and sum(mapped.phases.values()) == pytest.approx(mapped.wall, rel=1e-6)
 
 
 def _slow_task_execution(seconds):
@@ -104,7 +109,9 @@ def test_a_delay_in_the_workers_task_execution_shows_in_execution(client):
 def test_a_map_of_tasks_averages_each_phase_over_its_tasks(client):
     j = journey.map_journey(client, 200, seconds=0.001)
     assert j.tasks == 200
-    assert 0.0009 <= j.phases["execution"] <= 0.004, j.phases
+    # a 1 ms task, plus the hand-off (0.4 ms, 3 ms in a slow phase of this VM); its queueing (about
+    # 100 ms for 200 tasks on 2 single-thread workers) is not in execution
+    assert 0.0009 <= j.phases["execution"] <= 0.01, j.phases
     # 200 tasks queued on 2 single-thread workers: most of a task's time is spent waiting its turn
     assert j.phases["worker_queue"] + j.phases["scheduler"] > j.phases["execution"]
 

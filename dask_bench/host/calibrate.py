@@ -275,8 +275,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
-        if not args.paired:
-            args.factor = args.factor or DEFAULT_FACTOR
+        if not args.paired and args.factor is None:
+            args.factor = DEFAULT_FACTOR
         check_options(args)
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")

@@ -82,13 +82,19 @@ class UnitFailed(Exception):
         self.labels, self.errors = labels, errors
 
 
+def _first(table: tuple, label: str):
+    """The value of the first pattern of `table` (FACTOR_NEEDED, BLOCKS_NEEDED, SEGMENTS_NEEDED) that
+    `label` matches; each table ends with the catch-all pattern ""."""
+    return next(value for pattern, value in table if re.search(pattern, label))
+
+
 def factor_of(label: str, factor: float | None = None) -> float:
     """The minimum effect `label` is judged with: `factor` when given, else FACTOR_NEEDED's."""
-    return factor or next(f for pattern, f in FACTOR_NEEDED if re.search(pattern, label))
+    return _first(FACTOR_NEEDED, label) if factor is None else factor
 
 
 def describe_factor(factor: float | None) -> str:
-    if factor:
+    if factor is not None:
         return f"factor {factor:g}"
     return "factor " + ", ".join(f"{f:g} for " + (pattern.strip("^").replace("\\", "") + "*" if pattern else "the rest")
                                  for pattern, f in FACTOR_NEEDED)
@@ -96,12 +102,12 @@ def describe_factor(factor: float | None) -> str:
 
 def blocks_needed(labels: list[str]) -> int:
     """A unit's blocks a side (BLOCKS_NEEDED): the most any of its labels needs."""
-    return max(next(n for pattern, n in BLOCKS_NEEDED if re.search(pattern, label)) for label in labels)
+    return max(_first(BLOCKS_NEEDED, label) for label in labels)
 
 
 def segments_needed(labels: list[str]) -> int:
     """A unit's segments, each on a fresh pair of servers (SEGMENTS_NEEDED)."""
-    return max(next(n for pattern, n in SEGMENTS_NEEDED if re.search(pattern, label)) for label in labels)
+    return max(_first(SEGMENTS_NEEDED, label) for label in labels)
 
 
 class Server:

@@ -247,7 +247,7 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
     markdown = tmp_path / "paired.md"
     args = [COMPARE, "2026.8.0", sleepy["slow"], "--paired", "-b", r"time_submit_result\('threads'\)",
             "-b", r"time_phase\('submit', '(submit|execution)'\)",
-            "--blocks", "10", "--block-seconds", "0.2", "--config", sleepy["config"],
+            "--blocks", "10", "--block-seconds", "0.2", "--segments", "1", "--config", sleepy["config"],
             "--workdir", sleepy["root"] / "compare", "--markdown", markdown]
     proc = run(*args, env=sleepy["env"], timeout=600)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]

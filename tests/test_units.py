@@ -578,19 +578,26 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 
 
-def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given():
-    """An 8% slowdown, clear in the pairs: a regression at the 5% the families are calibrated for,
-    within the 10% the journey's phases are judged with; --factor sets one for all. Every
-    per-benchmark setting names benchmarks that exist (a renamed one would fall to the default)."""
+def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given(monkeypatch):
+    """An 8% slowdown, clear in the pairs: a regression at the 5% every benchmark is calibrated for
+    (the journey's phases in 4 segments); a benchmark given 10% of its own (FACTOR_NEEDED) calls it
+    the same, and --factor sets one for all. Every per-benchmark setting names benchmarks that
+    exist (a renamed one would fall to the default)."""
     from dask_bench.host import paired
     from dask_bench.drive import benchmarks
 
     drift = RNG.lognormal(0, 0.15, 30)
     blocks = (drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift))
     family, phase = "futures.SubmitLatency.time_map_gather('threads')", "journey.TaskJourney.time_phase('map', 'submit')"
-    judged = paired.judge({family: blocks, phase: blocks}, {})
-    assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
-    assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
+    assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}).values())
+    assert paired.describe_factor(None) == "factor 1.05"
+    with monkeypatch.context() as patched:
+        patched.setattr(paired, "FACTOR_NEEDED", ((r"^journey\.", 1.10), (r"", 1.05)))
+        judged = paired.judge({family: blocks, phase: blocks}, {})
+        assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
+        assert paired.describe_factor(None) == "factor 1.1 for journey.*, 1.05 for the rest"
+        assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
+    assert paired.segments_needed([phase]) == 4 and paired.segments_needed([family]) == 1
     labels = list(benchmarks())
     for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED + paired.SEGMENTS_NEEDED:
         assert any(re.search(pattern, label) for label in labels), pattern

@@ -127,8 +127,9 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
         args = ["make", "history", f"BENCH={bench}"]
         signum, code = signal.SIGINT, None
     else:
+        # make compare's workdir (the default): its HEAD environment, built in the case before, is reused
         args = [REPO / "compare", "2026.7.1", "2026.8.0", "-b", bench, "--config", config,
-                "--workdir", tmp_path / "compare", "--markdown", tmp_path / "c.md"]
+                "--markdown", tmp_path / "c.md"]
         signum, code = signal.SIGTERM, 128 + signal.SIGTERM
     proc = start(args, env, tmp_path / "log")
     wait_for_event(events, "start")

@@ -14,7 +14,7 @@ DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 FACTOR ?= 1.10
 # make paired (and calibrate PAIRED=1) judge each benchmark with its own minimum effect unless FACTOR is
-# given (paired.FACTOR_NEEDED: 5%, 10% for the journey's phases)
+# given (paired.FACTOR_NEEDED: 5% for every benchmark, as calibrated)
 PAIRED_FACTOR_ARG = $(if $(filter file,$(origin FACTOR)),,--factor $(FACTOR))
 ROUNDS ?= 2
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
@@ -29,6 +29,8 @@ BENCH_ARGS = $(if $(BENCH),-b "$(BENCH)")
 ASV_CONFIG ?= asv.conf.json
 REPO_FOR_CONFIG = $(if $(filter asv.conf.json,$(ASV_CONFIG)),distributed-repo)
 COMPARE_MD ?= compare.md
+# where compare, paired and profile keep HEAD's asv environment and each side's results
+COMPARE_DIR ?= .asv/compare
 NOISE_DIR  ?= .asv/noise
 # make calibrate: injected slowdowns (sites and milliseconds per task) and A/A pairs
 SITES ?= client,scheduler,worker
@@ -121,7 +123,7 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 compare: compare-args compare-ready
 	$(if $(filter 1,$(PAIRED)),$(MAKE) --no-print-directory paired; exit $$?;) \
 	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
-	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
+	  --workdir $(COMPARE_DIR) --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
 	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
 
 profile-args:
@@ -132,10 +134,12 @@ profile-diff-args:
 
 # profiles/<benchmark>/<version>/index.html: performance report, py-spy, sampled profiles, journey, memory
 profile: profile-args compare-ready
-	$(PY) -m dask_bench.host.profile "$(BENCH)" --rev "$(or $(REV),main)" --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.host.profile "$(BENCH)" --rev "$(or $(REV),main)" --config $(ASV_CONFIG) \
+	  --workdir $(COMPARE_DIR)
 
 profile-diff: profile-diff-args compare-ready
-	$(PY) -m dask_bench.host.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG)
+	$(PY) -m dask_bench.host.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG) \
+	  --workdir $(COMPARE_DIR)
 
 noise: rev-arg compare-ready
 	$(PY) -m dask_bench.host.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
@@ -153,7 +157,8 @@ calibrate: rev-arg compare-ready
 # Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
 # cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).
 paired: compare-args compare-ready
-	$(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) $(BENCH_ARGS)
+	$(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) \
+	  --workdir $(COMPARE_DIR) $(BENCH_ARGS)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.

@@ -20,6 +20,7 @@ this module estimates (`clock_offsets`: half a round trip of uncertainty) and re
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from dataclasses import dataclass
@@ -190,9 +191,15 @@ def collect(client, workload: str, count: int, repeat: int = 1, pause=None, offs
         for _ in range(repeat):
             if pause:
                 time.sleep(pause())
-            started = time.perf_counter()
-            j = WORKLOADS[workload](client, offsets=offsets)
-            elapsed = time.perf_counter() - started
+            collecting = gc.isenabled()
+            gc.disable()  # as asv times every other benchmark (timeit): no collection inside a journey
+            try:
+                started = time.perf_counter()
+                j = WORKLOADS[workload](client, offsets=offsets)
+                elapsed = time.perf_counter() - started
+            finally:
+                if collecting:
+                    gc.enable()
             # a boundary stamped by another clock is only as exact as its offset's estimate
             slack = 1e-4 + 2 * getattr(offsets, "uncertainty", 0.0)
             if any(v < -slack for v in j.phases.values()):

@@ -118,7 +118,8 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
         args = ["make", "ab", "REV=2026.8.0", f"BENCH={bench}"]
         signum, code = signal.SIGINT, None
     elif how.startswith("make compare"):
-        args = ["make", "compare", "BASE=2026.7.1", "HEAD=2026.8.0", f"BENCH={bench}", f"COMPARE_MD={tmp_path / 'c.md'}"]
+        args = ["make", "compare", "BASE=2026.7.1", "HEAD=2026.8.0", f"BENCH={bench}", f"COMPARE_MD={tmp_path / 'c.md'}",
+                f"COMPARE_DIR={ws['root'] / 'compare'}"]
         signum, code = signal.SIGINT, None  # make reports the interruption its own way
         # set up online first (both sides' environments), as a user would before going offline
         built = run(*args, "BUILD_ONLY=1", env={k: v for k, v in env.items() if k not in OFFLINE}, timeout=900)
@@ -127,9 +128,9 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
         args = ["make", "history", f"BENCH={bench}"]
         signum, code = signal.SIGINT, None
     else:
-        # make compare's workdir (the default): its HEAD environment, built in the case before, is reused
+        # the make compare case's workdir: its HEAD environment, built there, is reused
         args = [REPO / "compare", "2026.7.1", "2026.8.0", "-b", bench, "--config", config,
-                "--markdown", tmp_path / "c.md"]
+                "--workdir", ws["root"] / "compare", "--markdown", tmp_path / "c.md"]
         signum, code = signal.SIGTERM, 128 + signal.SIGTERM
     proc = start(args, env, tmp_path / "log")
     wait_for_event(events, "start")

@@ -580,7 +580,7 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
 
 def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given(monkeypatch):
     """An 8% slowdown, clear in the pairs: a regression at the 5% every benchmark is calibrated for
-    (the journey's phases in 4 segments); a benchmark given 10% of its own (FACTOR_NEEDED) calls it
+    (the journey's phases in segments); a benchmark given 10% of its own (FACTOR_NEEDED) calls it
     the same, and --factor sets one for all. Every per-benchmark setting names benchmarks that
     exist (a renamed one would fall to the default)."""
     from dask_bench.host import paired
@@ -597,7 +597,7 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
         assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
         assert paired.describe_factor(None) == "factor 1.1 for journey.*, 1.05 for the rest"
         assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
-    assert paired.segments_needed([phase]) == 4 and paired.segments_needed([family]) == 1
+    assert paired.segments_needed([phase]) > 1 == paired.segments_needed([family])  # the journey's offsets vary
     labels = list(benchmarks())
     for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED + paired.SEGMENTS_NEEDED:
         assert any(re.search(pattern, label) for label in labels), pattern

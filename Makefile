@@ -121,7 +121,7 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 # make exits 2 for any failed recipe, a regression included: CI should call ./compare (0, 1 or 2).
 # PAIRED=1: the same as make paired (both revisions at once).
 compare: compare-args compare-ready
-	$(if $(filter 1,$(PAIRED)),$(MAKE) --no-print-directory paired; exit $$?;) \
+	$(if $(filter 1,$(PAIRED)),$(PAIRED_TOOL); exit $$?;) \
 	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
 	  --workdir $(COMPARE_DIR) --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
 	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
@@ -156,9 +156,10 @@ calibrate: rev-arg compare-ready
 
 # Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
 # cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).
-paired: compare-args compare-ready
-	$(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) \
+PAIRED_TOOL = $(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) \
 	  --workdir $(COMPARE_DIR) $(BENCH_ARGS)
+paired: compare-args compare-ready
+	$(PAIRED_TOOL)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.

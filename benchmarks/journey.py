@@ -47,9 +47,14 @@ class TaskJourney(Benchmark):
         with dask.config.set({"distributed.admin.low-level-log-length": journey.LOG_LENGTH}):
             session = cluster.session(Shape(workers=2))
         settle = ClusterBenchmark.settle
-        # an external cluster's clocks are not the client's (session.workers: its workers used)
-        external = session.workers is not None
-        offsets = journey.external_offsets(session.client, session.workers) if external else None
+        # an external cluster's clocks are not the client's (session.workers: its workers used): their
+        # offsets estimated once per process, so every block `make paired` measures removes the same
+        offsets = None
+        if session.workers is not None:
+            cluster_id = (session.client.scheduler.address, tuple(session.workers))
+            if cluster_id not in TaskJourney.offsets:
+                TaskJourney.offsets[cluster_id] = journey.external_offsets(session.client, session.workers)
+            offsets = TaskJourney.offsets[cluster_id]
         with session.placement():
             return {name: journey.collect(session.client, name, samples, repeat, lambda: random.uniform(*settle),
                                           offsets)
@@ -58,6 +63,7 @@ class TaskJourney(Benchmark):
     # asv runs setup() before every sample, so the position in the journeys lives in the class: each
     # sample takes the next journey (one process per parameter starts at the first).
     taken: dict = {}
+    offsets: dict = {}  # an external cluster's clock offsets, by (scheduler, workers used)
 
     def time_phase(self, journeys, workload, phase):
         k = TaskJourney.taken.get((workload, phase), 0)

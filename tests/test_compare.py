@@ -142,6 +142,10 @@ def test_bad_input_exits_two_with_one_line(sleepy):
     assert proc.returncode == 2 and "FACTOR=0.9 must be above 1" in proc.stderr
     for out in (proc.stdout, proc.stderr):
         assert "Traceback" not in out
+    # make compare PAIRED=1 is make paired: its tool's own error, after one set-up (not make's twice)
+    proc = run("make", "compare", "PAIRED=1", "BASE=2026.8.0", "HEAD=2026.8.0", "FACTOR=0.9", env=sleepy["env"])
+    assert proc.returncode == 2 and "paired: error: FACTOR=0.9 must be above 1" in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.count("dask_bench.host.preflight") == 1, proc.stdout
     started = time.monotonic()
     proc = run("make", "compare", "BASE=2026.8.0")
     assert proc.returncode != 0 and "usage: make compare BASE=<rev> HEAD=<rev>" in proc.stdout

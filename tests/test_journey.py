@@ -134,3 +134,28 @@ def test_clock_offsets_given_to_collect_are_removed_from_the_timestamps(client, 
         journey.collect(client, "submit", 1, offsets=ahead)
     (sample,) = journey.collect(client, "submit", 1, offsets=dict.fromkeys(offsets, 0.0))
     assert set(sample) == set(journey.PHASES) and min(sample.values()) >= -1e-4, sample
+
+
+def test_collect_runs_each_journey_without_garbage_collection_and_restores_it(client, monkeypatch):
+    """The journeys are timed as asv times the other benchmarks: the collector off inside each one
+    (the scheduler's collections would land in a phase), back on after, also when a journey fails."""
+    import gc
+
+    seen = []
+
+    def observed(client, **kwargs):
+        seen.append(gc.isenabled())
+        return journey.submit_journey(client, **kwargs)
+
+    monkeypatch.setitem(journey.WORKLOADS, "submit", observed)
+    assert gc.isenabled()
+    samples = journey.collect(client, "submit", 2, repeat=2)
+    assert seen == [False] * 4 and gc.isenabled() and len(samples) == 2
+
+    def failing(client, **kwargs):
+        raise RuntimeError("a journey that fails")
+
+    monkeypatch.setitem(journey.WORKLOADS, "submit", failing)
+    with pytest.raises(RuntimeError):
+        journey.collect(client, "submit", 1)
+    assert gc.isenabled()

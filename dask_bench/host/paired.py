@@ -68,7 +68,9 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result\('threads'\)", 1
 # persist 10.3%, the 4-worker bag 10.3%, recreate_error_locally 10.9%; in 4: 5.6%, 9.1%, 6.2%,
 # results/calibration-paired-2026.8.0-rest-60blocks-4segments.md; the journey's phases: 0 A/A false
 # alarms at 1.05 instead of 2, 8 of 14 phases at 10% or less instead of 3); 8 for the journey's,
-# whose A/A segments still differed by twice what their blocks' noise explains; 1 elsewhere.
+# whose A/A segments still differed by twice what their blocks' noise explains (with 120 blocks:
+# 0/42 A/A false alarms, 12 of 14 phases at 10% or less,
+# results/calibration-paired-2026.8.0-journey-120blocks-8segments.md); 1 elsewhere.
 SEGMENTS_NEEDED = ((r"^arrays\.ComputePersist\.time_persist$", 4),
                    (r"^journey\.", 8),
                    (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 4),

@@ -102,7 +102,7 @@ bisect-args:
 # FASTER=1: the first that made it faster (GOOD the slower revision).
 bisect: bisect-args compare-ready
 	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
-	  $(if $(FASTER),--faster)
+	  --workdir $(COMPARE_DIR) $(if $(FASTER),--faster)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data $(REPO_FOR_CONFIG) machine check

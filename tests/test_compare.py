@@ -56,7 +56,10 @@ def sleepy(asv_workspace, tmp_path_factory):
              "GIT_COMMITTER_EMAIL": "t@localhost", "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
     config = write_asv_config(root / "asv.conf.json", repo=repo, env_dir=ws["env_dir"],
                               results_dir=root / "results", html_dir=root / "html")
+    # make compare's working directory of the session (HEAD's asv environment, built once for
+    # every comparison, paired run, profile and bisection of make test)
     return {"root": root, "repo": repo, "config": config, "slow": git(repo, "rev-parse", "HEAD"),
+            "workdir": ws["root"] / "compare",
             "env": {"DASK_BENCH_DATA_DIR": str(ws["data"]), "DASK_BENCH_WORKERS": "1",
                     "ASV_CONFIG": str(config)}}
 
@@ -64,7 +67,7 @@ def sleepy(asv_workspace, tmp_path_factory):
 def ci_compare(sleepy, base, head, *extra, name="compare"):
     """The exact CI command: ./compare BASE HEAD [options]."""
     markdown = sleepy["root"] / f"{name}.md"
-    proc = run(COMPARE, base, head, "--config", sleepy["config"], "--workdir", sleepy["root"] / "compare",
+    proc = run(COMPARE, base, head, "--config", sleepy["config"], "--workdir", sleepy["workdir"],
                "--markdown", markdown, *extra, env=sleepy["env"], timeout=1800)
     return proc, markdown
 
@@ -100,7 +103,8 @@ def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(
     # what each round (cluster) added is recorded beside the results, and adds up to the samples asv stored
     from dask_bench.host.results import runs
 
-    measured = runs(sleepy["root"] / "compare" / "results")
+    sides = (git(sleepy["repo"], "rev-parse", "2026.8.0"), sleepy["slow"])
+    measured = [r for r in runs(sleepy["workdir"] / "results") if r.commit in sides]  # the workdir is shared
     assert len(measured) == 2, measured
     for run_ in measured:
         for (name, params), m in run_.measurements.items():
@@ -123,7 +127,7 @@ def test_a_commit_against_itself_is_measured_twice_and_exits_zero(sleepy, slowdo
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "**No regression.**" in markdown.read_text()
     sides = [json.loads(p.read_text()) for side in ("base", "head")
-             for p in (sleepy["root"] / "compare" / side).glob("*/*.json") if p.name != "machine.json"]
+             for p in (sleepy["workdir"] / side).glob("*/*.json") if p.name != "machine.json"]
     assert len(sides) == 2, "two separate measurements, one per side"
     started = [s["results"]["futures.SubmitLatency.time_submit_result"][3] for s in sides]
     assert started[0] != started[1]
@@ -250,7 +254,7 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
     args = [COMPARE, "2026.8.0", sleepy["slow"], "--paired", "-b", r"time_submit_result\('threads'\)",
             "-b", r"time_phase\('submit', '(submit|execution)'\)",
             "--blocks", "10", "--block-seconds", "0.2", "--segments", "1", "--config", sleepy["config"],
-            "--workdir", sleepy["root"] / "compare", "--markdown", markdown]
+            "--workdir", sleepy["workdir"], "--markdown", markdown]
     proc = run(*args, env=sleepy["env"], timeout=600)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     stored = json.loads(markdown.with_suffix(".json").read_text())
@@ -427,7 +431,7 @@ def profiled(sleepy, slowdown):
     markdown = sleepy["root"] / "compare-profiled.md"
     out = sleepy["root"] / "profiles"
     proc = run(PY, "-m", "dask_bench.host.compare", "2026.8.0", sleepy["slow"], "--config", sleepy["config"],
-               "--workdir", sleepy["root"] / "compare", "--markdown", markdown, "--no-run",
+               "--workdir", sleepy["workdir"], "--markdown", markdown, "--no-run",
                "-b", THREADS, "--profile", "--profiles", out,
                "--profile-seconds", "1", env=sleepy["env"], timeout=900)
     return proc, markdown, out

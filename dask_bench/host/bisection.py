@@ -6,7 +6,8 @@ revision, BAD the faster one, and "bad" below reads "changed").
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
 (a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is
-measured beside GOOD (interleaved rounds, samples appended, in .asv/bisect/) and judged by the
+measured beside GOOD (interleaved rounds, samples appended, in make compare's working directory,
+.asv/compare/, whose HEAD environment it shares) and judged by the
 decision rule of `make compare` (dask_bench.host.verdict) on every benchmark BENCH matches: a
 regression on any of them makes it bad; when no benchmark is flagged but one is beyond the factor
 without being significant, or has too few samples, it is measured again (one more round each side)
@@ -23,12 +24,10 @@ import sys
 from pathlib import Path
 
 from . import asvapi, verdict
-from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import (DEFAULT_FACTOR, CompareError, Side, check_factor, compare, load_config, measure_round,
-                      prebuild, resolve)
+from .asv_config import MAIN_CONFIG
+from .compare import (DEFAULT_FACTOR, WORK_DIR, CompareError, Side, check_factor, compare, load_config,
+                      measure_round, prebuild, resolve, side_config)
 from .results import ResultsError
-
-WORK_DIR = REPO_ROOT / ".asv" / "bisect"
 
 
 class BisectError(Exception):
@@ -56,9 +55,14 @@ def built(env_dir: Path, commit: str) -> bool:
 class Bisection:
     def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print,
                  faster: bool = False):
-        self.base_config, self.workdir = config, workdir
-        self.config = derive(workdir / "bisect.conf.json", config, results_dir=workdir / "results")
-        self.conf = load_config(self.config)
+        self.workdir = workdir
+        # GOOD in the configuration's asv environment, the commit being judged in HEAD's of make
+        # compare (as make compare's sides): both stay installed while they are measured, so no
+        # measurement follows pip replacing the package under test (a candidate is installed once,
+        # when it is built), and a bisection after a comparison builds no environment again
+        self.good_config = side_config("results", config, workdir)
+        self.candidate_config = side_config("results", config, workdir, "head")
+        self.conf = load_config(self.good_config)
         self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
         self.rounds: dict[str, int] = {}
         # the verdict that makes a commit "bad": slower, or (bisecting an improvement) faster
@@ -66,13 +70,7 @@ class Bisection:
         self.word = "faster" if faster else "slower"
 
     def config_of(self, commit: str) -> Path:
-        """GOOD in the configuration's asv environment, the commit being judged in another (as make
-        compare's sides): both stay installed while they are measured, so no measurement follows pip
-        replacing the package under test (the candidate is installed once, when it is built)."""
-        if commit == self.good:
-            return self.config
-        return derive(self.workdir / "candidate.conf.json", self.base_config, results_dir=self.workdir / "results",
-                      env_dir=self.workdir / "env-candidate")
+        return self.good_config if commit == self.good else self.candidate_config
 
     def measure(self, commit: str) -> None:
         append = self.rounds.get(commit, 0) > 0
@@ -85,7 +83,7 @@ class Bisection:
             prebuild(self.config_of(commit), commit)  # never measure a commit right after building it
         except CompareError:
             pass
-        if not built(self.workdir / "env-candidate", commit):
+        if not built(load_config(self.candidate_config).env_dir, commit):
             self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
             return "skip"
         while True:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import importlib
 import inspect
 import itertools
@@ -84,17 +83,13 @@ class Driven:
         """Seconds of one call (a time_ benchmark) or the value it returns (a track_ one); a wrong
         answer fails here, in the benchmark's own teardown. `cache`: instead of setup_cache's."""
         args = ((self.cache if cache is None else cache,) if self.cached else ()) + self.params
-        collecting = gc.isenabled()
-        gc.disable()  # as asv's timeit, around setup and the timed call: no collection inside a sample
+        if hasattr(self.bench, "setup"):
+            self.bench.setup(*args)
         try:
-            if hasattr(self.bench, "setup"):
-                self.bench.setup(*args)
             started = self.timer()
             value = self.method(*args)
             elapsed = self.timer() - started
         finally:
-            if collecting:
-                gc.enable()
             if hasattr(self.bench, "teardown"):
                 self.bench.teardown(*args)
         return elapsed if self.is_time else value

@@ -161,7 +161,9 @@ NO_SUITE = ("import sys; sys.modules.update(dask_bench=None, benchmarks=None, da
 @contextlib.contextmanager
 def external(tmp_path, **env_extra):
     scheduler_file = tmp_path / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": "", **env_extra}
+    # dask's own scratch space (/tmp/dask-scratch-space) is shared with anything else on the host:
+    # the scheduler's and the nannies' workspace goes in the test's directory, as the workers' does
+    env = {**os.environ, "PYTHONPATH": "", "DASK_TEMPORARY_DIRECTORY": str(tmp_path / "dask-scratch"), **env_extra}
     common = dict(cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs = [subprocess.Popen([PY, "-c", NO_SUITE, "scheduler", "--host", "127.0.0.1", "--port", "0",
                                "--dashboard-address", ":0", "--scheduler-file", str(scheduler_file)], **common)]

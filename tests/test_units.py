@@ -422,39 +422,6 @@ def test_each_journey_sample_is_the_next_journey_not_the_same_one_again():
     assert got == [0.001, 0.002, 0.003, 0.001]
 
 
-def test_a_driven_sample_runs_without_garbage_collection_as_asv_times_it(monkeypatch):
-    """make paired and the profiler drive samples as asv's timeit does: the collector off around
-    setup and the timed call, back on for teardown (its checks) and after a failing sample."""
-    import gc
-
-    from dask_bench import drive
-
-    seen = []
-
-    class Probe:
-        def setup(self):
-            seen.append(("setup", gc.isenabled()))
-
-        def time_it(self):
-            seen.append(("time", gc.isenabled()))
-
-        def time_fails(self):
-            raise ValueError("the benchmark failed")
-
-        def teardown(self):
-            seen.append(("teardown", gc.isenabled()))
-
-    monkeypatch.setattr(drive, "benchmarks", lambda: {"probe.Probe.time_it": (Probe, "time_it", ()),
-                                                      "probe.Probe.time_fails": (Probe, "time_fails", ())})
-    assert gc.isenabled()
-    assert drive.Driven("probe.Probe.time_it").sample() >= 0
-    assert seen == [("setup", False), ("time", False), ("teardown", True)] and gc.isenabled()
-    seen.clear()
-    with pytest.raises(ValueError):
-        drive.Driven("probe.Probe.time_fails").sample()
-    assert seen == [("setup", False), ("teardown", True)] and gc.isenabled()
-
-
 def test_paired_servers_measure_one_benchmark_or_every_phase_of_the_journey_at_once():
     from dask_bench.drive import benchmarks, pairable, units
 

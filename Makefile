@@ -32,6 +32,8 @@ COMPARE_MD ?= compare.md
 # where compare, paired and profile keep HEAD's asv environment and each side's results
 COMPARE_DIR ?= .asv/compare
 NOISE_DIR  ?= .asv/noise
+AB_DIR     ?= .asv/ab
+AB_MD      ?= ab-$(VARIANT).md
 # make calibrate: injected slowdowns (sites and milliseconds per task) and A/A pairs
 SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
@@ -147,7 +149,7 @@ noise: rev-arg compare-ready
 
 ab: rev-arg compare-ready
 	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) --factor $(FACTOR) --rounds $(ROUNDS) \
-	  --config $(ASV_CONFIG) $(BENCH_ARGS)
+	  --config $(ASV_CONFIG) --workdir $(AB_DIR) --markdown $(AB_MD) $(BENCH_ARGS)
 
 calibrate: rev-arg compare-ready
 	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \

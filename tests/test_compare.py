@@ -172,12 +172,14 @@ def test_noise_measures_one_commit_as_two_sides_and_reports_the_factor(sleepy, s
 
 def test_config_ab_reaches_the_scheduler_and_keeps_both_variants_apart(sleepy, slowdown):
     events = sleepy["root"] / "ab-events.jsonl"
-    proc = run("make", "ab", "REV=2026.8.0", "VARIANT=queuing", f"BENCH={THREADS}",
-               "ROUNDS=1", f"ASV_CONFIG={sleepy['config']}", env={**sleepy["env"], "DASK_BENCH_EVENTS": str(events)},
-               timeout=1800)
+    workdir, markdown = sleepy["root"] / "ab", sleepy["root"] / "ab.md"  # nothing written into the checkout
+    proc = run("make", "ab", "REV=2026.8.0", "VARIANT=queuing", f"BENCH={THREADS}", "ROUNDS=1",
+               f"ASV_CONFIG={sleepy['config']}", f"AB_DIR={workdir}", f"AB_MD={markdown}",
+               env={**sleepy["env"], "DASK_BENCH_EVENTS": str(events)}, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "time_submit_result" in markdown.read_text()
     variable = "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"
-    saved = {p.name for p in (REPO / ".asv" / "ab" / "queuing").glob("*/*.json")}
+    saved = {p.name for p in (workdir / "queuing").glob("*/*.json")}
     assert any(name.endswith(f"{variable}1.1.json") for name in saved), saved
     assert any(name.endswith(f"{variable}inf.json") for name in saved), saved
     assert f"{variable} 1.1 (A) -> inf (B)" in proc.stdout and "time_submit_result" in proc.stdout

@@ -77,6 +77,11 @@ def test_bisect_finds_the_commit_that_slowed_submission(synthetic):
     # the evidence of each step: the verdict and the ratio with its interval
     assert re.search(r"time_submit_result\('threads'\): regression \d+(\.\d+)? \[", out), out[-3000:]
     assert re.search(r"c1: a change that changes nothing", out) and "-> good" in out
+    # its rounds stay apart from make compare's (in the same working directory), so a later
+    # `./compare --no-run` judges the comparison's own rounds
+    workdir = Path(synthetic["workdir"].split("=", 1)[1])
+    assert list((workdir / "bisect").glob(f"*/{c['c3'][:8]}-*.json")), sorted(workdir.iterdir())
+    assert not list((workdir / "results").glob(f"*/{c['c3'][:8]}-*.json"))
     proc = run("make", "bisect", "GOOD=2026.8.0")
     assert proc.returncode != 0 and "usage: make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>" in proc.stdout
 

@@ -1,6 +1,6 @@
 """`make ab REV=<rev> VARIANT=<name>`: one commit under two dask configurations, side by side.
 
-    python -m dask_bench.host.ab REV [--variant queuing] [--bench REGEX]
+    python -m dask_bench.host.ab REV [--variant queuing] [--bench REGEX] [--workdir .asv/ab] [--no-run]
 
 A variant is a dask setting given as an environment variable (dask reads DASK_* variables into
 its config) with two values: A, the default, and B. It runs through asv's matrix: a derived
@@ -33,11 +33,13 @@ VARIANTS = {
 }
 
 
-def variant_config(name: str, base: Path = MAIN_CONFIG) -> Path:
+WORK_DIR = REPO_ROOT / ".asv" / "ab"
+
+
+def variant_config(name: str, base: Path = MAIN_CONFIG, workdir: Path = WORK_DIR) -> Path:
     variable, a, b = VARIANTS[name]
     matrix = asvapi.load_json(str(base), js_comments=True).get("matrix", {})
     matrix = {**matrix, "env_nobuild": {**matrix.get("env_nobuild", {}), variable: [a, b]}}
-    workdir = REPO_ROOT / ".asv" / "ab"
     return derive(workdir / f"{name}.conf.json", base, matrix=matrix, results_dir=workdir / name)
 
 
@@ -52,16 +54,16 @@ def main(argv=None) -> int:
                                                                      for k, v in VARIANTS.items()))
     parser.add_argument("rev")
     parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
-    measurement_options(parser, None, None)
+    measurement_options(parser, WORK_DIR, None)
     args = parser.parse_args(argv)
     variable, a, b = VARIANTS[args.variant]
     try:
         check_options(args)
-        config = variant_config(args.variant, args.config)
+        config = variant_config(args.variant, args.config, args.workdir)
         commit = resolve(load_config(config), args.rev)
         both = Side(f"{variable}={a},{b}", config, commit)
-        # one asv run per round measures both environments, A then B (asv's matrix order)
-        measure_interleaved([both], args.bench, args.rounds)
+        if not args.no_run:  # one asv run per round measures both environments, A then B (asv's matrix order)
+            measure_interleaved([both], args.bench, args.rounds)
         sides = []
         for value in (a, b):
             names = env_names(both.results_dir, commit, variable, value)

@@ -59,9 +59,11 @@ class Bisection:
         # GOOD in the configuration's asv environment, the commit being judged in HEAD's of make
         # compare (as make compare's sides): both stay installed while they are measured, so no
         # measurement follows pip replacing the package under test (a candidate is installed once,
-        # when it is built), and a bisection after a comparison builds no environment again
-        self.good_config = side_config("results", config, workdir)
-        self.candidate_config = side_config("results", config, workdir, "head")
+        # when it is built), and a bisection after a comparison builds no environment again. Its rounds
+        # go to workdir/bisect, apart from make compare's: `./compare --no-run` judges a comparison's
+        # own rounds, never a bisection's
+        self.good_config = side_config("bisect", config, workdir)
+        self.candidate_config = side_config("bisect", config, workdir, "head")
         self.conf = load_config(self.good_config)
         self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
         self.rounds: dict[str, int] = {}

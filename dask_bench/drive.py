@@ -66,12 +66,13 @@ class Driven:
     the method (timed alone) and teardown with its checks, as asv does with number = 1. A class
     whose samples replay a measurement (its own timer, see `replays`) takes a fresh cache a sample."""
 
-    def __init__(self, label: str, cache=None):
+    def __init__(self, label: str, fresh_caches: bool = False):
         cls, self.method_name, params = benchmarks()[label]
         self.bench = cls()
         self.params = tuple(params)
         self.cached = hasattr(self.bench, "setup_cache")
-        self.cache = self.bench.setup_cache() if self.cached and cache is None else cache
+        # fresh_caches: every sample is handed its own (Served), so setup_cache never runs here
+        self.cache = self.bench.setup_cache() if self.cached and not fresh_caches else None
         self.method = getattr(self.bench, self.method_name)
         self.timer = getattr(cls, "timer", time.perf_counter)  # asv's: a class may bring its own clock
 
@@ -137,8 +138,7 @@ class Served:
             self.fresh = functools.partial(cls().measure, params=[entries[label][2] for label in labels])
         else:
             self.fresh = None
-        first = self.fresh(1) if self.fresh else None
-        self.driven = {label: Driven(label, cache=first) for label in labels}
+        self.driven = {label: Driven(label, fresh_caches=self.fresh is not None) for label in labels}
 
     def sample(self) -> dict[str, float]:
         cache = self.fresh(1) if self.fresh else None  # one measurement serves every label of the unit

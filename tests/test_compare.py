@@ -222,7 +222,7 @@ def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
     markdown = sleepy["root"] / "calibration-paired.md"
     proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--paired", "--aa", "1", "--sites", "client", "--ms", "15",
                "-b", r"time_submit_result\('threads'\)", "--blocks", "10", "--block-seconds", "0.2",
-               "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown, env=sleepy["env"],
+               "--segments", "1", "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown, env=sleepy["env"],
                timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "Building" not in proc.stdout + proc.stderr, "a side was rebuilt"

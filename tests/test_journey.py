@@ -69,21 +69,43 @@ def test_a_task_s_own_time_lands_in_execution(client):
         assert median(slow, phase) - median(fast, phase) < 0.005, (phase, slow, fast)
 
 
+def _median_phases(journeys: list) -> dict[str, float]:
+    return {phase: statistics.median(j.phases[phase] for j in journeys) for phase in journey.PHASES}
+
+
+def _delay_lands_in(client, phase: str, delay, seconds: float = 0.02) -> None:
+    """Journeys with `delay(seconds)` and without (`delay(0)`), interleaved, 7 each: the medians put
+    the delay in `phase` (17-30 ms of 20) and less than 5 ms in every other. Compared with each
+    other, not with fixed times: the hand-offs of this VM jitter by a millisecond or more in slow
+    hours (a 3 ms delay once showed as 2.4 ms, the least disturbed of 5 against 5)."""
+    slow, fast = [], []
+    try:
+        for _ in range(7):
+            delay(seconds)
+            slow.append(journey.submit_journey(client))
+            delay(0)
+            fast.append(journey.submit_journey(client))
+    finally:
+        delay(0)
+    slow, fast = _median_phases(slow), _median_phases(fast)
+    added = {p: slow[p] - fast[p] for p in journey.PHASES}
+    assert 0.017 <= added[phase] <= 0.03, (phase, added)
+    for other in set(journey.PHASES) - {phase}:
+        assert added[other] < 0.005, (other, added)
+
+
+def _set_plugin_seconds(seconds, dask_scheduler):
+    dask_scheduler.plugins[SlowGraphArrival.name].seconds = seconds
+
+
 def test_a_delay_in_the_scheduler_shows_in_the_scheduler_phase_not_in_execution(client):
     mapped = journey.map_journey(client, 50)
-    # the least disturbed of 5 journeys each, without and with the delay: compared with each other,
-    # not with fixed times (in a slow phase of this VM, inc's execution took 1.4-2.5 ms, not 0.5)
-    before = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
-    client.register_plugin(SlowGraphArrival(0.003))
+    assert mapped.tasks == 50 and sum(mapped.phases.values()) == pytest.approx(mapped.wall, rel=1e-6)
+    client.register_plugin(SlowGraphArrival(0))
     try:
-        after = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
+        _delay_lands_in(client, "scheduler", lambda s: client.run_on_scheduler(_set_plugin_seconds, s))
     finally:
         client.unregister_scheduler_plugin(SlowGraphArrival.name)
-    assert after.phases["scheduler"] >= 0.003, after.phases
-    assert after.phases["scheduler"] - before.phases["scheduler"] >= 0.0025, (after.phases, before.phases)
-    # the 3 ms are not in execution (there they would add 3 ms)
-    assert after.phases["execution"] - before.phases["execution"] < 0.002, (after.phases, before.phases)
-    assert mapped.tasks == 50 and sum(mapped.phases.values()) == pytest.approx(mapped.wall, rel=1e-6)
 
 
 def _slow_task_execution(seconds):
@@ -104,14 +126,7 @@ def _slow_task_execution(seconds):
 
 
 def test_a_delay_in_the_workers_task_execution_shows_in_execution(client):
-    fast = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
-    client.run(_slow_task_execution, 0.003)
-    try:
-        slow = min((journey.submit_journey(client) for _ in range(5)), key=lambda j: j.wall)
-    finally:
-        client.run(_slow_task_execution, 0)
-    assert 0.0025 <= slow.phases["execution"] - fast.phases["execution"] <= 0.006, (slow.phases, fast.phases)
-    assert slow.phases["scheduler"] < 0.001 and slow.phases["worker_queue"] < 0.001, slow.phases
+    _delay_lands_in(client, "execution", lambda s: client.run(_slow_task_execution, s))
 
 
 def test_a_map_of_tasks_averages_each_phase_over_its_tasks(client):

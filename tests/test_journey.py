@@ -51,47 +51,40 @@ def test_phases_add_up_to_the_measured_round_trip(client):
         assert j.wall <= elapsed
 
 
+def _delay_lands_in(client, phase: str, delay=None, seconds: float = 0.02) -> None:
+    """Journeys with a delay of `seconds` and without, interleaved, 7 each: the medians put the
+    delay in `phase` (17-30 ms of 20) and less than 5 ms in every other. `delay(seconds)` sets it
+    (`delay(0)` removes it); without one, the task itself takes `seconds`. Compared with each other,
+    not with fixed times: the hand-offs of this VM jitter by a millisecond or more in slow hours (a
+    3 ms delay once showed as 2.4 ms, the least disturbed of 5 against 5)."""
+    def one(s):
+        if delay is None:
+            return journey.submit_journey(client, seconds=s)
+        delay(s)
+        return journey.submit_journey(client)
+    slow, fast = [], []
+    try:
+        for _ in range(7):
+            slow.append(one(seconds))
+            fast.append(one(0))
+    finally:
+        if delay is not None:
+            delay(0)
+    def median(journeys, p):
+        return statistics.median(j.phases[p] for j in journeys)
+    added = {p: median(slow, p) - median(fast, p) for p in journey.PHASES}
+    assert 0.017 <= added[phase] <= 0.03, (phase, added)
+    for other in set(journey.PHASES) - {phase}:
+        assert added[other] < 0.005, (other, added)
+
+
 def test_a_task_s_own_time_lands_in_execution(client):
     j = min((journey.submit_journey(client, seconds=0.001) for _ in range(5)), key=lambda j: j.wall)
     assert 0.0009 <= j.phases["execution"] <= 0.006, j.phases  # 1.4 ms of hand-off in a slow phase of this VM
     # execution also holds the hand-off to and from the worker's thread (0.4-1.5 ms here, with a
     # jitter near 1 ms in slow hours of this VM), so the task's own time is shown with a 20 ms task
-    # against a no-op, interleaved, as medians of 7 each: 20 ms more in execution, not elsewhere
-    slow, fast = [], []
-    for _ in range(7):
-        slow.append(journey.submit_journey(client, seconds=0.02).phases)
-        fast.append(journey.submit_journey(client).phases)
-    def median(phases, phase):
-        return statistics.median(p[phase] for p in phases)
-    added = median(slow, "execution") - median(fast, "execution")
-    assert 0.017 <= added <= 0.03, (added, slow, fast)
-    for phase in set(journey.PHASES) - {"execution"}:
-        assert median(slow, phase) - median(fast, phase) < 0.005, (phase, slow, fast)
-
-
-def _median_phases(journeys: list) -> dict[str, float]:
-    return {phase: statistics.median(j.phases[phase] for j in journeys) for phase in journey.PHASES}
-
-
-def _delay_lands_in(client, phase: str, delay, seconds: float = 0.02) -> None:
-    """Journeys with `delay(seconds)` and without (`delay(0)`), interleaved, 7 each: the medians put
-    the delay in `phase` (17-30 ms of 20) and less than 5 ms in every other. Compared with each
-    other, not with fixed times: the hand-offs of this VM jitter by a millisecond or more in slow
-    hours (a 3 ms delay once showed as 2.4 ms, the least disturbed of 5 against 5)."""
-    slow, fast = [], []
-    try:
-        for _ in range(7):
-            delay(seconds)
-            slow.append(journey.submit_journey(client))
-            delay(0)
-            fast.append(journey.submit_journey(client))
-    finally:
-        delay(0)
-    slow, fast = _median_phases(slow), _median_phases(fast)
-    added = {p: slow[p] - fast[p] for p in journey.PHASES}
-    assert 0.017 <= added[phase] <= 0.03, (phase, added)
-    for other in set(journey.PHASES) - {phase}:
-        assert added[other] < 0.005, (other, added)
+    # against a no-op: 20 ms more in execution, not elsewhere
+    _delay_lands_in(client, "execution")
 
 
 def _set_plugin_seconds(seconds, dask_scheduler):

@@ -67,6 +67,9 @@ def main(argv=None) -> int:
         sides = []
         for value in (a, b):
             names = env_names(both.results_dir, commit, variable, value)
+            if not names and args.no_run:
+                raise CompareError(f"no results of {args.rev} with {variable}={value} in {both.results_dir}: "
+                                   "run without --no-run first")
             if len(names) != 1:
                 raise CompareError(f"expected one environment with {variable}={value}, found {list(names)}")
             sides.append(Side(f"{variable}={value}", config, commit, names))

@@ -111,13 +111,14 @@ def pairable(label: str, entry: tuple) -> bool:
 
 
 def units(labels: list[str]) -> list[list[str]]:
-    """The labels grouped by what one server measures: a label alone, or all of one replaying class
-    (one journey serves every phase)."""
+    """The labels grouped by what one server measures: a label alone, or those of one replaying class
+    that share its first parameter (one journey of a workload serves every phase; each workload is
+    its own unit, so each gets the blocks it needs: a map journey takes seconds, a round trip ms)."""
     entries = benchmarks()
     grouped: dict = {}
     for label in labels:
-        cls = entries[label][0]
-        grouped.setdefault(cls if replays(cls) else label, []).append(label)
+        cls, _, params = entries[label]
+        grouped.setdefault((cls, params[:1]) if replays(cls) else label, []).append(label)
     return list(grouped.values())
 
 

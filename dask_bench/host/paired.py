@@ -54,8 +54,10 @@ FACTOR_NEEDED = ((r"", PAIRED_FACTOR),)
 # map/gather, which met 5% with 60 and 30 in one calm hour but missed it by up to 2.2 points in a
 # noisier one (-futures-defaults-gc-on) and keep a margin so (all four 5.0%, the worst A/A pair at
 # 4.4%: -five-percent-4segments); 60 for the benchmarks whose 30-block calibration missed 10% (a
-# pair of 60 takes 1-3 minutes); 120 for the journey's phases (a block there is one journey of each
-# workload, and 60 left 6 of its 14 phases above 10%); 30 were enough for the rest.
+# pair of 60 takes 1-3 minutes); 120 for the journey's phases (a block there is one journey of its
+# workload, and 60 left 6 of its 14 phases above 10%), 400 for the map's (120 left its submit and
+# to_client at 18.9% and 14.6%; one A/A pair of 400 in 8 segments, 31 min: 6.4% and 5.0%,
+# results/aa-paired-2026.8.0-journey-map-400blocks-8segments.md); 30 were enough for the rest.
 # The first match counts.
 BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
                  (r"^futures\.SubmitLatency\.time_map_gather", 60),
@@ -63,6 +65,7 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
                  (r"^as_completed\.Throughput\.time_resubmit_window\(4, 1\)", 60),
                  (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 60),
                  (r"^errors\.ErrorPath\.time_recreate_error_locally", 60),
+                 (r"^journey\.TaskJourney\.time_phase\('map'", 400),
                  (r"^journey\.", 120),
                  (r"", 30))
 # Segments: the blocks split among fresh pairs of servers (see measure). 4 where the calibration

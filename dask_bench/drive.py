@@ -133,7 +133,7 @@ class Served:
                                           "or samples measured once in setup_cache")
         if len(units(labels)) != 1:
             raise NotImplementedError("several labels are served together only if one measurement gives them all "
-                                      "(one replaying class, e.g. journey.TaskJourney)")
+                                      "(one workload of a replaying class, e.g. journey.TaskJourney's 'map')")
         cls = entries[labels[0]][0]
         if replays(cls):  # what these labels replay, measured afresh (the class picks from their params)
             self.fresh = functools.partial(cls().measure, params=[entries[label][2] for label in labels])

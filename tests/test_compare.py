@@ -22,8 +22,8 @@ import pytest
 
 from conftest import PY, REPO, asv, run, write_asv_config
 
-# the latency benchmarks on thread workers: the round trip and the chain (with process workers as
-# well they cost ~20 s more of make test; a window of resubmissions took 3.2 s a sample with the
+# the latency benchmarks on thread workers: the round trip and the chain (the round trip with process
+# workers as well cost 26 s more of make test; a window of resubmissions took 3.2 s a sample with the
 # sleep, 45 s: both worker kinds' power is what the calibrations measure)
 SUBSET = r"futures.SubmitLatency.time_(submit_result|dependency_chain)\('threads'\)"
 THREADS = r"futures.SubmitLatency.time_submit_result\('threads'\)"  # one benchmark, where one is enough

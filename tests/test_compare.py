@@ -188,6 +188,12 @@ def test_config_ab_reaches_the_scheduler_and_keeps_both_variants_apart(sleepy, s
     seen = {e["settings"]["worker-saturation"] for e in map(json.loads, events.read_text().splitlines())
             if e["event"] == "start"}
     assert seen == {1.1, float("inf")}, seen
+    # judging a variant that was never measured names the fix, at once and without a traceback
+    empty = sleepy["root"] / "ab-empty"
+    proc = run(PY, "-m", "dask_bench.host.ab", "2026.8.0", "--no-run", "--config", sleepy["config"],
+               "--workdir", empty, env=sleepy["env"], timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert "run without --no-run first" in proc.stderr, proc.stderr[-2000:]
 
 
 def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):

@@ -4,6 +4,7 @@ reader, the benchmarks' identity, and the calibration's code injection."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -130,6 +131,28 @@ def test_paired_blocks_cancel_a_drift_that_hides_the_change_between_rounds():
     # the same code on both sides, the same drift: not flagged, a narrow interval around 1
     aa = verdict.decide_paired(base, drifting_blocks(10e-3, drift), factor=1.05)
     assert aa.verdict == "same" and aa.low < 1 < aa.high < 1.05
+
+
+def test_paired_segments_that_sit_apart_are_the_unit_of_evidence():
+    """8 segments (fresh pairs of servers) of the same code whose clusters sit apart for their life:
+    offsets of -5% to +20% that average +6%. Taken as 120 independent pairs the offsets look like a
+    significant 6% regression; with the segment as the unit (their means differ far beyond the pairs'
+    1% spread) the interval spans the offsets' uncertainty and nothing is flagged. Segments that do
+    not differ are pooled: the same verdict and interval as one segment."""
+    offsets = np.log([1.20, 0.95, 1.15, 0.97, 1.12, 1.00, 1.10, 1.02])
+    sizes = [15] * 8
+    before = [[1.0] for _ in range(120)]
+    apart = [[math.exp(offsets[k] + RNG.normal(0, 0.01))] for k, size in enumerate(sizes) for _ in range(size)]
+    as_pairs = verdict.decide_paired(before, apart, 1.05)
+    assert as_pairs.verdict == "regression" and as_pairs.low > 1, as_pairs
+    by_segment = verdict.decide_paired(before, apart, 1.05, sizes)
+    assert by_segment.verdict == "insignificant" and by_segment.low < 1 < 1.05 < by_segment.ratio < by_segment.high
+    assert math.log(by_segment.high / by_segment.low) > 3 * math.log(as_pairs.high / as_pairs.low)
+    spread = RNG.normal(0.02, 0.03, 15)  # every segment the same pairs, in its own order: no offsets
+    together = [[math.exp(v)] for _ in sizes for v in RNG.permutation(spread)]
+    assert verdict.decide_paired(before, together, 1.05, sizes) == verdict.decide_paired(before, together, 1.05)
+    with pytest.raises(ValueError, match="segments of 119 pairs for 120"):
+        verdict.decide_paired(before, together, 1.05, [15] * 7 + [14])
 
 
 def test_paired_blocks_need_enough_pairs():
@@ -550,7 +573,7 @@ def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_
     assert sorted(p.name for p in (tmp_path / machine).iterdir()) == sorted(["machine.json", path.name])
 
 
-def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path):
+def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path, capsys):
     """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""
     import sys
@@ -568,7 +591,8 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     # one failed unit does not stop the next: two units, the first broken on HEAD
     measured, failed = paired.measure_all((python, python), [["no.such.benchmark"], [works]], 3, 0.0, tmp_path)
     assert set(failed) == {"no.such.benchmark"} and "no benchmark" in failed["no.such.benchmark"][1]
-    before, after = measured[works]
+    before, after, segments = measured[works]
+    assert segments == ()  # one segment
     assert len(before) == len(after) == 3 and all(len(block) >= 1 for block in before + after)
     assert all(0 < s < 1 for block in before + after for s in block)
     decisions = paired.judge(measured, failed, 1.05)
@@ -579,7 +603,22 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     # in segments: the blocks split among fresh pairs of servers, each with its own log
     (tmp_path / "segments").mkdir()
     segmented = paired.measure((python, python), [works], 5, 0.0, tmp_path / "segments", segments=2)
-    assert [len(side) for side in segmented[works]] == [5, 5]
+    assert [len(side) for side in segmented[works][:2]] == [5, 5] and segmented[works].segments == (3, 2)
+    # --judge: the blocks paired.json keeps, judged again without measuring (segments kept, the
+    # status as measured: 2 for the benchmark that failed on both sides), a wrong file one line, exit 2
+    both = {**measured, **segmented}
+    path = tmp_path / "paired.json"
+    path.write_text(json.dumps(paired.stored(paired.judge(both, failed, 1.05), both, failed, ["c1", "c2"], "A", "B",
+                                             1.05, 0.0)))
+    again, kept, _, base, head, _, _ = paired.rejudge(path, 1.05, None)
+    assert kept[works].segments == (3, 2) and (base, head) == ("A", "B")
+    assert again == paired.judge(both, failed, 1.05)
+    assert paired.main(["--judge", str(path)]) == 2
+    capsys.readouterr()
+    assert paired.main(["--judge", str(tmp_path / "segments")]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "not a paired.json" in error
+    assert paired.main(["A", "B", "--judge", str(path)]) == 2
     assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == [
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 

@@ -22,7 +22,9 @@ first time, with the noise of the other A/A commits (all of them for an injectio
 
 The detection matrix (calibration.md and calibration.json) gives per counted benchmark: the A/A
 false alarms, the minimum detectable effect implied by the A/A pairs (verdict.detectable_effect, the
-worst pair), and the ratio and verdict for every injection.
+worst pair), and the ratio and verdict for every injection. With --paired, calibration.json also
+keeps every pair's blocks (`pairs`, as paired.json keeps them), written to the work directory as
+each pair ends, so a calibration can be judged again when the rule changes.
 """
 
 from __future__ import annotations
@@ -235,9 +237,12 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
 
 
 def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int | None, seconds: float,
-                workdir: Path, segments: int | None = None) -> dict[str, list[Row]]:
+                workdir: Path, segments: int | None = None) -> tuple[dict[str, list[Row]], dict[str, dict]]:
     """Every side compared with REV as `make paired` compares two revisions: both running at once,
-    blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side)."""
+    blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side).
+    Returns the rows and, per side, every benchmark's blocks (paired.Pairs as stored), kept so that
+    the calibration can be judged again; each side's are also written to the work directory as soon
+    as it is measured."""
     pythons = {}
     for name, side in sides.items():
         prebuild(side.config, side.commit)
@@ -247,14 +252,19 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
         raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
     logs = workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    rows = {}
+    rows, kept = {}, {}
     for name in sides:
         if name == "REV":
             continue
         print(f"[pairs] REV and {name}", flush=True)
-        decisions = judge(*measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments), factor)
+        measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
+        kept[name] = {label: {"base": pairs.before, "head": pairs.after, "segments": list(pairs.segments)}
+                      for label, pairs in measured.items()}
+        slug = re.sub(r"\W+", "-", name)
+        (workdir / f"blocks-{slug}.json").write_text(json.dumps(kept[name]) + "\n")
+        decisions = judge(measured, failed, factor)
         rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
-    return rows
+    return rows, kept
 
 
 def main(argv=None) -> int:
@@ -303,7 +313,8 @@ def main(argv=None) -> int:
         aa_sides = [n for n in sides if n.startswith("A/A")]
         if args.paired:
             regex = "|".join(args.bench) or DEFAULT_BENCH
-            rows = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir, args.segments)
+            rows, kept = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir,
+                                     args.segments)
             noise, committed = {}, None
             blocks = ({args.blocks} if args.blocks else {blocks_needed([r.benchmark]) for r in next(iter(rows.values()))})
             method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
@@ -342,7 +353,7 @@ def main(argv=None) -> int:
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
          **({"mode": "paired", "blocks": args.blocks or {e["benchmark"]: blocks_needed([e["benchmark"]]) for e in table},
              "segments": args.segments or {e["benchmark"]: segments_needed([e["benchmark"]]) for e in table},
-             "block_seconds": args.block_seconds} if args.paired
+             "block_seconds": args.block_seconds, "pairs": kept} if args.paired
             else {"rounds": args.rounds}),
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
          "commits": commits, "matrix": table,

@@ -12,7 +12,8 @@ compare's second one), each one benchmark on its own warm cluster (dask_bench.dr
 the benchmark's own class; the journey's phases together, one journey a sample). The tool
 alternates short blocks between them (`--block-seconds` of samples each, ABBA order) and judges the
 pairs of neighbouring blocks (verdict.decide_paired): the
-drift moves both blocks of a pair alike and cancels in their ratio. Time benchmarks only. The table
+drift moves both blocks of a pair alike and cancels in their ratio (`--judge paired.json` judges
+kept blocks again, measuring nothing). Time benchmarks only. The table
 goes to paired.md and every block's samples, with the verdicts, to paired.json beside it (asv does
 not record this mode, so nothing goes to results/). A benchmark that fails on one side is a row
 (`!` failing on HEAD, `*` fixed), and the others are still measured.
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT
@@ -128,6 +130,14 @@ def segments_needed(labels: list[str]) -> int:
     return max(_first(SEGMENTS_NEEDED, label) for label in labels)
 
 
+class Pairs(NamedTuple):
+    """One benchmark's blocks, BASE's and HEAD's in the order measured, and how many of them each
+    segment holds (a fresh pair of servers each; empty: all in one)."""
+    before: list
+    after: list
+    segments: tuple = ()
+
+
 class Server:
     """One unit of benchmarks (drive.units: one benchmark, or the journey's phases) served by
     dask_bench.drive in one asv environment: a warm cluster, samples on request."""
@@ -181,26 +191,33 @@ class Server:
 
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
-            log=print, segments: int | None = None) -> dict[str, tuple[list, list]]:
-    """{label: (BASE blocks, HEAD blocks)} of one unit (drive.units). blocks None: as many as the unit
-    needs (blocks_needed). The blocks run in `segments` (default segments_needed), each on a fresh
-    pair of servers (new clusters): an offset between two clusters that lasts their life then
-    varies from segment to segment instead of sitting on every pair of blocks. Both servers of a
-    segment run throughout it. UnitFailed names the side that failed."""
+            log=print, segments: int | None = None) -> dict[str, Pairs]:
+    """{label: Pairs (BASE blocks, HEAD blocks, segment sizes)} of one unit (drive.units). blocks
+    None: as many as the unit needs (blocks_needed). The blocks run in `segments` (default
+    segments_needed), each on a fresh pair of servers (new clusters): an offset between two clusters
+    that lasts their life then varies from segment to segment instead of sitting on every pair of
+    blocks. Both servers of a segment run throughout it. UnitFailed names the side that failed."""
     blocks = blocks or blocks_needed(labels)
     segments = max(1, min(segments or segments_needed(labels), blocks))
     name = re.sub(r"[^\w.()',-]+", "_", labels[0])[:120]
     measured: list[list[dict]] = [[], []]
-    for segment in range(segments):
+    sizes = segment_sizes(blocks, segments)
+    for segment, count in enumerate(sizes):
         suffix = f"-{segment + 1}" if segments > 1 else ""
-        count = blocks // segments + (segment < blocks % segments)
         _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")], count, seconds,
                  measured)
-    by_label = {label: tuple([block[label] for block in side] for side in measured) for label in labels}
-    for label, (before, after) in by_label.items():
+    by_label = {label: Pairs(*([block[label] for block in side] for side in measured), sizes if segments > 1 else ())
+                for label in labels}
+    for label, (before, after, _) in by_label.items():
         log(f"  {label}: {blocks} blocks a side{f' in {segments} segments' if segments > 1 else ''}, "
             f"{sum(map(len, before))} + {sum(map(len, after))} samples", flush=True)
     return by_label
+
+
+def segment_sizes(blocks: int, segments: int) -> tuple[int, ...]:
+    """How many of `blocks` consecutive blocks each of `segments` segments holds (the first ones one
+    more when they do not divide evenly)."""
+    return tuple(blocks // segments + (segment < blocks % segments) for segment in range(segments))
 
 
 def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], count: int, seconds: float,
@@ -241,8 +258,8 @@ def pairable_units(labels: list[str]) -> list[list[str]]:
 
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
-                logs: Path, segments: int | None = None) -> tuple[dict[str, tuple[list, list]], dict[str, list]]:
-    """Every unit, one after another: ({label: (BASE blocks, HEAD blocks)}, {label: [BASE's error,
+                logs: Path, segments: int | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
+    """Every unit, one after another: ({label: Pairs}, {label: [BASE's error,
     HEAD's error]} of the units that failed; the others are measured all the same)."""
     measured, failed = {}, {}
     for unit in units:
@@ -255,14 +272,14 @@ def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int 
     return measured, failed
 
 
-def judge(measured: dict[str, tuple[list, list]], failed: dict[str, list],
+def judge(measured: dict[str, Pairs], failed: dict[str, list],
           factor: float | None = None) -> dict[str, verdict.Decision]:
     """{label: Decision}: the pairs of blocks judged (verdict.decide_paired, with `factor` or each
-    benchmark's own, factor_of), the counted ones' p-values adjusted together (verdict.adjusted); a
-    unit that failed: "failing" when HEAD failed and BASE ran, "fixed" the other way round, "failed"
-    on both sides."""
-    decisions = {label: verdict.decide_paired(before, after, factor_of(label, factor))
-                 for label, (before, after) in measured.items()}
+    benchmark's own, factor_of, and their segments), the counted ones' p-values adjusted together
+    (verdict.adjusted); a unit that failed: "failing" when HEAD failed and BASE ran, "fixed" the
+    other way round, "failed" on both sides."""
+    decisions = {label: verdict.decide_paired(pairs.before, pairs.after, factor_of(label, factor), pairs.segments)
+                 for label, pairs in ((label, Pairs(*value)) for label, value in measured.items())}
     for label, (base_error, head_error) in failed.items():
         decisions[label] = verdict.Decision("failed" if base_error and head_error else
                                             "failing" if head_error else "fixed", math.nan)
@@ -275,12 +292,13 @@ def counts(label: str) -> bool:
     return not any(re.search(p, label) for p in NOT_COUNTED)
 
 
-def render(decisions: dict[str, verdict.Decision], measured: dict[str, tuple[list, list]], base: str, head: str,
-           factor: float | None, blocks: int | None, seconds: float) -> str:
-    counted_blocks = {len(before) for before, _ in measured.values()}
+def render(decisions: dict[str, verdict.Decision], measured: dict[str, Pairs], base: str, head: str,
+           factor: float | None, blocks: int | None, seconds: float, machine: str | None = None) -> str:
+    counted_blocks = {len(pairs[0]) for pairs in measured.values()}
     lines = [f"# Paired: {base} (BASE) and {head} (HEAD), side by side",
              "",
-             f"Machine {asvapi.host_machine()}; {'-'.join(map(str, sorted(counted_blocks))) or blocks or 'no'} blocks "
+             f"Machine {machine or asvapi.host_machine()}; "
+             f"{'-'.join(map(str, sorted(counted_blocks))) or blocks or 'no'} blocks "
              f"of {seconds:g} s a side, alternating (ABBA); ratio = HEAD / BASE of neighbouring blocks' medians "
              f"(geometric mean), {verdict.CONFIDENCE:.0%} interval; {describe_factor(factor)}. +: slower, -: faster, "
              "~: beyond the factor but not significant, !: fails on HEAD only, *: fails on BASE only; "
@@ -293,7 +311,7 @@ def render(decisions: dict[str, verdict.Decision], measured: dict[str, tuple[lis
         mark = f"({mark})" if mark and not counts(label) else mark
         if label in measured:
             med = [format_value(statistics.median(s for block in side for s in block), "seconds")
-                   for side in measured[label]]
+                   for side in measured[label][:2]]
         else:
             med = ["failed" if d.verdict in ("failed", "fixed") else "ran",
                    "failed" if d.verdict in ("failed", "failing") else "ran"]
@@ -316,15 +334,42 @@ def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict,
             "benchmarks": {label: {"verdict": d.verdict, "counted": counts(label),
                                    "factor": factor_of(label, factor), "ratio": number(d.ratio),
                                    "low": number(d.low), "high": number(d.high), "p": number(d.p),
-                                   **({"blocks": {"base": measured[label][0], "head": measured[label][1]}}
+                                   **({"blocks": {"base": measured[label][0], "head": measured[label][1]},
+                                       "segments": list(Pairs(*measured[label]).segments)}
                                       if label in measured else {"errors": failed[label]})}
                            for label, d in decisions.items()}}
 
 
+def rejudge(path: Path, factor: float | None, segments: int | None):
+    """The blocks a paired.json (`stored`) keeps, judged again by today's rule: (decisions, measured,
+    failed, its BASE and HEAD, its block seconds, its machine). `segments` splits the blocks of a
+    file that recorded none (one written before they were kept) as `measure` split them."""
+    try:
+        data = json.loads(path.read_text())
+        entries, names = data["benchmarks"], (data["base"]["rev"], data["head"]["rev"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PairedError(f"{path}: not a paired.json that make paired wrote ({exc})") from None
+    measured, failed = {}, {}
+    for label, entry in entries.items():
+        if "blocks" not in entry:
+            failed[label] = entry.get("errors", [None, None])
+            continue
+        before, after = entry["blocks"]["base"], entry["blocks"]["head"]
+        recorded = tuple(entry.get("segments", ()))
+        if recorded and segments:
+            raise PairedError(f"{path} records its segments: leave out --segments")
+        measured[label] = Pairs(before, after, recorded or (segment_sizes(len(before), segments)
+                                                            if segments and segments > 1 else ()))
+    return (judge(measured, failed, factor), measured, failed, *names, data.get("block_seconds", 0.5),
+            data.get("machine", "unknown"))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.paired", description=__doc__.split("\n\n")[0])
-    parser.add_argument("base")
-    parser.add_argument("head")
+    parser.add_argument("base", nargs="?")
+    parser.add_argument("head", nargs="?")
+    parser.add_argument("--judge", type=Path, metavar="PAIRED_JSON",
+                        help="measure nothing: judge again the blocks a paired.json keeps (BASE and HEAD are its own)")
     parser.add_argument("--bench", "-b", action="append", default=[],
                         help=f"benchmark regex, repeatable (default {DEFAULT_BENCH})")
     parser.add_argument("--blocks", type=int, help="blocks a side (default: what each benchmark needs, BLOCKS_NEEDED)")
@@ -335,12 +380,24 @@ def main(argv=None) -> int:
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR,
                         help="where HEAD's asv environment is (default: make compare's, .asv/compare)")
-    parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "paired.md")
+    parser.add_argument("--markdown", type=Path, help="where the table goes (default paired.md; with --judge, "
+                                                      "only printed unless given)")
     args = parser.parse_args(argv)
     bench = "|".join(f"(?:{b})" for b in args.bench) or DEFAULT_BENCH
     try:
         if args.factor is not None:
             check_factor(args.factor)
+        if args.judge is not None:
+            if args.base or args.head or args.segments is not None and args.segments < 1:
+                raise PairedError("--judge takes BASE and HEAD from the file: give neither (and --segments 1 or more)")
+            decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
+            text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
+            print(text)
+            if args.markdown:
+                args.markdown.write_text(text)
+            return verdict_status(decisions)
+        if not (args.base and args.head):
+            raise PairedError("give BASE and HEAD (revisions), or --judge PAIRED_JSON")
         if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or args.block_seconds < 0 \
                 or (args.segments is not None and args.segments < 1):
             raise PairedError(f"--blocks must be at least {verdict.MIN_PAIRS}, --block-seconds 0 or more "
@@ -362,6 +419,7 @@ def main(argv=None) -> int:
     except (PairedError, ProfileError, CompareError, asvapi.AsvError) as exc:
         print(f"paired: error: {exc}", file=sys.stderr)
         return 2
+    args.markdown = args.markdown or REPO_ROOT / "paired.md"
     decisions = judge(measured, failed, args.factor)
     text = render(decisions, measured, args.base, args.head, args.factor, args.blocks, args.block_seconds)
     print(text)
@@ -369,9 +427,16 @@ def main(argv=None) -> int:
     data = stored(decisions, measured, failed, commits, args.base, args.head, args.factor, args.block_seconds)
     args.markdown.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
+    return verdict_status(decisions, logs)
+
+
+def verdict_status(decisions: dict[str, verdict.Decision], logs: Path | None = None) -> int:
+    """2 when a benchmark failed on both sides (nothing measured it), 1 on a counted regression or a
+    benchmark failing on HEAD only, else 0."""
     both = [label for label, d in decisions.items() if d.verdict == "failed"]
     if both:
-        print(f"paired: error: {both[0]} failed on both sides: see the logs in {logs}", file=sys.stderr)
+        print(f"paired: error: {both[0]} failed on both sides" + (f": see the logs in {logs}" if logs else ""),
+              file=sys.stderr)
         return 2
     return 1 if any(counts(label) and d.verdict in ("regression", "failing") for label, d in decisions.items()) else 0
 

@@ -46,6 +46,8 @@ RESAMPLES = 2000
 MIN_SAMPLES = 5
 # Paired blocks: the signed-rank test on n pairs cannot go below p = 2 / 2**n, under ALPHA from 8 on
 MIN_PAIRS = 8
+# Segments of paired blocks are pooled unless a one-way ANOVA finds them apart at this level (decide_paired)
+POOL_ALPHA = 0.25
 HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
 RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "results"
 
@@ -136,30 +138,62 @@ def decide(before, after, factor: float, higher_is_better: bool = False, prior: 
     return decision
 
 
-def decide_paired(before_blocks, after_blocks, factor: float) -> Decision:
+def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> Decision:
     """The verdict on blocks measured side by side (dask_bench.host.paired): block i of each side was
     measured next to the other's, so the machine's drift (which moves both alike) cancels in the
     pair's log ratio d_i = log median(after_i) - log median(before_i). Between blocks: a t-test on
     the d_i (the interval shown); within: the Wilcoxon signed-rank test on them (ranks, as
-    Mann-Whitney on samples); size: the factor. Same thresholds as `decide`."""
-    pairs = [(np.asarray(b, float), np.asarray(a, float)) for b, a in zip(before_blocks, after_blocks)
-             if len(b) and len(a)]
-    if not pairs:
+    Mann-Whitney on samples); size: the factor. Same thresholds as `decide`.
+
+    `segments`: how many consecutive pairs each segment holds (a fresh pair of servers each, see
+    paired.measure), None for one. Two clusters can sit apart for their whole life, so the pairs of
+    one segment can share an offset and are then not independent evidence. When the segments' means
+    differ beyond what their pairs' spread explains (one-way ANOVA, p < POOL_ALPHA) the segment is the
+    unit: the t-test runs on the segment means (S - 1 degrees of freedom), and the ratio is their
+    geometric mean. Otherwise the pairs are pooled as one segment. (The "sometimes pool" rule for a
+    random effect: a preliminary test at 0.25 keeps the test's level near nominal, Bozivich, Bancroft
+    and Hartley 1956.)"""
+    kept = [(np.asarray(b, float), np.asarray(a, float), s)
+            for (b, a), s in zip(zip(before_blocks, after_blocks), segment_ids(segments, len(before_blocks)))
+            if len(b) and len(a)]
+    if not kept:
         return Decision("no statistics", math.nan)
-    d = np.array([math.log(np.median(a) / np.median(b)) for b, a in pairs])
-    ratio = math.exp(float(d.mean()))
+    d = np.array([math.log(np.median(a) / np.median(b)) for b, a, _ in kept])
+    ids = np.array([s for _, _, s in kept])
     if len(d) < MIN_PAIRS:
-        return Decision("too few samples", ratio)
-    se = max(float(d.std(ddof=1)), 1e-12) / math.sqrt(len(d))
-    p = float(2 * stats.t.sf(abs(d.mean()) / se, len(d) - 1))
-    half = float(stats.t.ppf(1 - ALPHA / 2, len(d) - 1)) * se
-    low, high = math.exp(d.mean() - half), math.exp(d.mean() + half)
+        return Decision("too few samples", math.exp(float(d.mean())))
+    units = d
+    groups = [d[ids == s] for s in np.unique(ids)]
+    if len(groups) > 1 and all(len(g) > 1 for g in groups) and segments_differ(groups):
+        units = np.array([g.mean() for g in groups])
+    mean = float(units.mean())
+    ratio = math.exp(mean)
+    se = max(float(units.std(ddof=1)), 1e-12) / math.sqrt(len(units))
+    p = float(2 * stats.t.sf(abs(mean) / se, len(units) - 1))
+    half = float(stats.t.ppf(1 - ALPHA / 2, len(units) - 1)) * se
+    low, high = math.exp(mean - half), math.exp(mean + half)
     p_ranks = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
     decision = Decision("same", ratio, low, high, p, p_ranks)
     beyond = ratio >= factor or ratio <= 1 / factor
     if decision.significant and beyond:
         return replace(decision, verdict="regression" if ratio > 1 else "improvement")
     return replace(decision, verdict="insignificant") if beyond else decision
+
+
+def segment_ids(segments, pairs: int) -> list[int]:
+    """The segment of each of `pairs` consecutive pairs, given each segment's size (None: one)."""
+    if not segments:
+        return [0] * pairs
+    if sum(segments) != pairs:
+        raise ValueError(f"segments of {sum(segments)} pairs for {pairs} pairs")
+    return [k for k, size in enumerate(segments) for _ in range(size)]
+
+
+def segments_differ(groups: list[np.ndarray]) -> bool:
+    """Whether the segments' mean log ratios differ beyond their pairs' spread (one-way ANOVA)."""
+    if not any(np.ptp(g) > 0 for g in groups):  # every segment constant: differ if their means do
+        return len({float(g[0]) for g in groups}) > 1
+    return float(stats.f_oneway(*groups).pvalue) < POOL_ALPHA
 
 
 def adjusted(decisions: list[Decision]) -> list[Decision]:

@@ -241,6 +241,16 @@ def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
     assert injected["verdict"] == "regression" and 1 < injected["low"] <= injected["ratio"] <= injected["high"]
     assert len(entry["aa"]) == 1 and entry["aa"][0]["ratio"] < injected["ratio"] / 1.5
     assert not list(psutil_processes("dask_bench.drive"))
+    # every pair's blocks kept, so the calibration can be judged again: the same matrix, measuring nothing
+    assert set(result["pairs"]) == {"A/A 1", "client 15 ms"}
+    assert all(len(kept[entry["benchmark"]]["head"]) == 10 for kept in result["pairs"].values())
+    again = run(PY, "-m", "dask_bench.host.calibrate", "--judge", markdown.with_suffix(".json"), timeout=60)
+    assert again.returncode == 0 and "| **flagged** " in again.stdout \
+        and re.search(rf"\|\s*{entry['false_alarms']}/1\s*\|", again.stdout), again.stderr
+    for args, message in ((["--judge", sleepy["root"] / "calibration.json"], "not a paired calibration.json"),
+                          (["2026.8.0", "--judge", markdown.with_suffix(".json")], "give no revision")):
+        refused = run(PY, "-m", "dask_bench.host.calibrate", *args, timeout=60)
+        assert refused.returncode == 2 and message in refused.stderr and refused.stderr.count("\n") == 1
 
 
 def psutil_processes(module: str):

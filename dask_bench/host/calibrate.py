@@ -47,8 +47,8 @@ from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, resolve)
-from .paired import (DEFAULT_BENCH, PairedError, blocks_needed, describe_factor, factor_of, judge, measure_all,
-                     pairable_units, segments_needed)
+from .paired import (DEFAULT_BENCH, PairedError, Pairs, blocks_needed, describe_factor, factor_of, judge,
+                     measure_all, pairable_units, segments_needed)
 from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
@@ -267,9 +267,34 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
     return rows, kept
 
 
+PAIRED_JUDGED_WITH = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
+
+
+def judge_again(path: Path, factor: float | None) -> str:
+    """The detection matrix of a paired calibration.json, its kept blocks judged by today's rule
+    (`factor`: another minimum effect for all, else each benchmark's)."""
+    try:
+        data = json.loads(path.read_text())
+        kept, commits = data["pairs"], data["commits"]
+        rows = {side: [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in judge(
+                    {label: Pairs(p["base"], p["head"], tuple(p["segments"])) for label, p in pairs.items()},
+                    {}, factor).items()]
+                for side, pairs in kept.items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CalibrationError(f"{path}: not a paired calibration.json that keeps its blocks ({exc}); "
+                               "calibrations before the blocks were kept cannot be judged again") from None
+    table = matrix(rows, lambda name: factor_of(name, factor))
+    method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
+              "as `make paired` judges today")
+    return render(table, data["rev"], factor, sum(n.startswith("A/A") for n in commits), list(commits),
+                  data.get("machine", "unknown"), method, None, PAIRED_JUDGED_WITH)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("rev")
+    parser.add_argument("rev", nargs="?")
+    parser.add_argument("--judge", type=Path, metavar="CALIBRATION_JSON",
+                        help="measure nothing: the matrix of a paired calibration.json, its kept blocks judged again")
     parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
@@ -283,8 +308,24 @@ def main(argv=None) -> int:
     measurement_options(parser, WORK_DIR, None)
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
+    if args.judge is not None:
+        try:
+            if args.rev:
+                raise CalibrationError("--judge takes REV from the file: give no revision")
+            if args.factor is not None:
+                check_options(args)
+            text = judge_again(args.judge, args.factor)
+        except (CalibrationError, CompareError) as exc:
+            print(f"calibrate: error: {exc}", file=sys.stderr)
+            return 2
+        print(text)
+        if args.markdown:
+            args.markdown.write_text(text)
+        return 0
     args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
+        if not args.rev:
+            raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
         if not args.paired and args.factor is None:
             args.factor = DEFAULT_FACTOR
         check_options(args)
@@ -340,7 +381,7 @@ def main(argv=None) -> int:
         return 2
     table = matrix(rows, (lambda name: factor_of(name, args.factor)) if args.paired else args.factor)
     if args.paired:
-        judged_with = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
+        judged_with = PAIRED_JUDGED_WITH
     else:
         judged_with = ("Every pair was judged with the cluster noise of this machine's committed calibration (an "
                        "earlier run)." if committed else "This machine had no committed calibration: every pair "

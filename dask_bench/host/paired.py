@@ -358,6 +358,8 @@ def rejudge(path: Path, factor: float | None, segments: int | None):
         recorded = tuple(entry.get("segments", ()))
         if recorded and segments:
             raise PairedError(f"{path} records its segments: leave out --segments")
+        if recorded and sum(recorded) != len(before):
+            raise PairedError(f"{path}: {label} has {len(before)} blocks but segments of {sum(recorded)}")
         measured[label] = Pairs(before, after, recorded or (segment_sizes(len(before), segments)
                                                             if segments and segments > 1 else ()))
     return (judge(measured, failed, factor), measured, failed, *names, data.get("block_seconds", 0.5),

@@ -78,9 +78,16 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
 # whose A/A segments still differed by twice what their blocks' noise explains (with 120 blocks:
 # 0/42 A/A false alarms, 12 of 14 phases at 10% or less,
 # results/calibration-paired-2026.8.0-journey-120blocks-8segments.md); 4 for the submit round trip
-# and map/gather, whose A/A pairs in one reached 1.019-1.021 in a noisy hour; 1 elsewhere.
+# and map/gather, whose A/A pairs in one reached 1.019-1.021 in a noisy hour; 1 elsewhere. 20 for
+# the map journey's: since the rule takes the segment as the unit when segments sit apart, its
+# interval shrinks with their number; 3 A/A pairs of 400 blocks in 8 put the between-segment sd of
+# its phases at 1.7-5.0% and left execution and to_client at 11-12% (calibration-paired-2026.8.0-
+# journey-map-400blocks-8segments.md, with a first pair's); those variance components give an
+# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection: not
+# calibrated at 20; each segment costs the start of a fresh pair of servers).
 SEGMENTS_NEEDED = ((r"^futures\.SubmitLatency\.time_(submit_result|map_gather)", 4),
                    (r"^arrays\.ComputePersist\.time_persist$", 4),
+                   (r"^journey\.TaskJourney\.time_phase\('map'", 20),
                    (r"^journey\.", 8),
                    (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 4),
                    (r"^errors\.ErrorPath\.time_recreate_error_locally", 4),

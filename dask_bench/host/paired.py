@@ -85,7 +85,11 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
 # journey-map-400blocks-8segments.md, with a first pair's); those variance components give an
 # expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection: not
 # calibrated at 20; each segment costs the start of a fresh pair of servers).
-SEGMENTS_NEEDED = ((r"^futures\.SubmitLatency\.time_(submit_result|map_gather)", 4),
+# 12 for the submit round trip and map/gather since the rule models segments: with 4, a pair whose
+# segments the rule takes as the unit has 3 degrees of freedom (t 5.84); one A/A pair in 12, 14 min,
+# met 5% for all four, map/gather's segments apart (ANOVA p 0.03-0.05) and its half-width 1.3-1.5%
+# all the same (results/aa-paired-2026.8.0-futures-12segments.md; not a 3-pair calibration).
+SEGMENTS_NEEDED = ((r"^futures\.SubmitLatency\.time_(submit_result|map_gather)", 12),
                    (r"^arrays\.ComputePersist\.time_persist$", 4),
                    (r"^journey\.TaskJourney\.time_phase\('map'", 20),
                    (r"^journey\.", 8),

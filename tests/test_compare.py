@@ -293,9 +293,12 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
         row, ratio, low, high = row_of(name)
         assert row.startswith("| + |") and row.endswith("| regression |"), row
         assert 1 < low <= ratio <= high, row
-    # the 15 ms sleep is in the client's submission path: the task's execution does not take it
+    # the 15 ms sleep is in the client's submission path: the task's execution (about 0.6 ms) does
+    # not take it, which would make it some 25 times slower. (Its 10 blocks can still show a small
+    # significant shift, 1.16 [1.03, 1.30] in one CI run: the slower client moves where the worker's
+    # event loop is busy; that is not the delay.)
     row, ratio, low, high = row_of("time_phase('submit', 'execution')")
-    assert "regression" not in row and ratio < 1.5, row
+    assert ratio < 1.5 and high < 2, row
     assert not list(psutil_processes("dask_bench.drive"))
     # interrupted once both clusters run: exit 130, nothing left
     events = tmp_path / "events.jsonl"

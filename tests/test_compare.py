@@ -243,7 +243,7 @@ def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
     assert not list(psutil_processes("dask_bench.drive"))
     # every pair's blocks kept, so the calibration can be judged again: the same matrix, measuring nothing
     assert set(result["pairs"]) == {"A/A 1", "client 15 ms"}
-    assert all(len(kept[entry["benchmark"]]["head"]) == 10 for kept in result["pairs"].values())
+    assert all(len(kept[entry["benchmark"]]["blocks"]["head"]) == 10 for kept in result["pairs"].values())
     again = run(PY, "-m", "dask_bench.host.calibrate", "--judge", markdown.with_suffix(".json"), timeout=60)
     assert again.returncode == 0 and "| **flagged** " in again.stdout \
         and re.search(rf"\|\s*{entry['false_alarms']}/1\s*\|", again.stdout), again.stderr

@@ -258,8 +258,7 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
             continue
         print(f"[pairs] REV and {name}", flush=True)
         measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
-        kept[name] = {label: {"base": pairs.before, "head": pairs.after, "segments": list(pairs.segments)}
-                      for label, pairs in measured.items()}
+        kept[name] = {label: pairs.record() for label, pairs in measured.items()}
         slug = re.sub(r"\W+", "-", name)
         (workdir / f"blocks-{slug}.json").write_text(json.dumps(kept[name]) + "\n")
         decisions = judge(measured, failed, factor)
@@ -277,7 +276,7 @@ def judge_again(path: Path, factor: float | None) -> str:
         data = json.loads(path.read_text())
         kept, commits = data["pairs"], data["commits"]
         rows = {side: [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in judge(
-                    {label: Pairs(p["base"], p["head"], tuple(p["segments"])) for label, p in pairs.items()},
+                    {label: Pairs.of_record(record) for label, record in pairs.items()},
                     {}, factor).items()]
                 for side, pairs in kept.items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -148,6 +148,23 @@ class Pairs(NamedTuple):
     after: list
     segments: tuple = ()
 
+    def record(self) -> dict:
+        """How paired.json, and a paired calibration's JSON, keep them."""
+        return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments)}
+
+    @classmethod
+    def of_record(cls, record: dict, segments: int | None = None) -> Pairs:
+        """The Pairs a `record` keeps; `segments` splits the blocks of one that recorded none (written
+        before they were kept) as `measure` split them. ValueError when they do not add up."""
+        before, after = record["blocks"]["base"], record["blocks"]["head"]
+        recorded = tuple(record.get("segments", ()))
+        if recorded and segments:
+            raise ValueError("the file records its segments: leave out --segments")
+        if recorded and sum(recorded) != len(before):
+            raise ValueError(f"{len(before)} blocks but segments of {sum(recorded)}")
+        return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
+                                               else ()))
+
 
 class Server:
     """One unit of benchmarks (drive.units: one benchmark, or the journey's phases) served by
@@ -345,16 +362,14 @@ def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict,
             "benchmarks": {label: {"verdict": d.verdict, "counted": counts(label),
                                    "factor": factor_of(label, factor), "ratio": number(d.ratio),
                                    "low": number(d.low), "high": number(d.high), "p": number(d.p),
-                                   **({"blocks": {"base": measured[label][0], "head": measured[label][1]},
-                                       "segments": list(Pairs(*measured[label]).segments)}
-                                      if label in measured else {"errors": failed[label]})}
+                                   **(Pairs(*measured[label]).record() if label in measured
+                                      else {"errors": failed[label]})}
                            for label, d in decisions.items()}}
 
 
 def rejudge(path: Path, factor: float | None, segments: int | None):
     """The blocks a paired.json (`stored`) keeps, judged again by today's rule: (decisions, measured,
-    failed, its BASE and HEAD, its block seconds, its machine). `segments` splits the blocks of a
-    file that recorded none (one written before they were kept) as `measure` split them."""
+    failed, its BASE and HEAD, its block seconds, its machine). `segments`: as Pairs.of_record."""
     try:
         data = json.loads(path.read_text())
         entries, names = data["benchmarks"], (data["base"]["rev"], data["head"]["rev"])
@@ -365,14 +380,10 @@ def rejudge(path: Path, factor: float | None, segments: int | None):
         if "blocks" not in entry:
             failed[label] = entry.get("errors", [None, None])
             continue
-        before, after = entry["blocks"]["base"], entry["blocks"]["head"]
-        recorded = tuple(entry.get("segments", ()))
-        if recorded and segments:
-            raise PairedError(f"{path} records its segments: leave out --segments")
-        if recorded and sum(recorded) != len(before):
-            raise PairedError(f"{path}: {label} has {len(before)} blocks but segments of {sum(recorded)}")
-        measured[label] = Pairs(before, after, recorded or (segment_sizes(len(before), segments)
-                                                            if segments and segments > 1 else ()))
+        try:
+            measured[label] = Pairs.of_record(entry, segments)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PairedError(f"{path}: {label}: {exc}") from None
     return (judge(measured, failed, factor), measured, failed, *names, data.get("block_seconds", 0.5),
             data.get("machine", "unknown"))
 

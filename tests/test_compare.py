@@ -247,6 +247,14 @@ def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
     again = run(PY, "-m", "dask_bench.host.calibrate", "--judge", markdown.with_suffix(".json"), timeout=60)
     assert again.returncode == 0 and "| **flagged** " in again.stdout \
         and re.search(rf"\|\s*{entry['false_alarms']}/1\s*\|", again.stdout), again.stderr
+    # the same command again resumes: every pair's blocks reused (same commits, options and code), nothing measured
+    logs = {log: log.stat().st_mtime_ns for log in (workdir / "paired-logs").rglob("*.log")}
+    assert logs, "the servers' logs are in the work directory"
+    resumed = run(*proc.args, env=sleepy["env"], timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-2000:]
+    assert resumed.stdout.count("measured by an earlier run of the same code and options, reused") == 2, resumed.stdout[-3000:]
+    assert {log: log.stat().st_mtime_ns for log in (workdir / "paired-logs").rglob("*.log")} == logs  # no server ran
+    assert json.loads(markdown.with_suffix(".json").read_text())["pairs"] == result["pairs"]
     for args, message in ((["--judge", sleepy["root"] / "calibration.json"], "not a paired calibration.json"),
                           (["2026.8.0", "--judge", markdown.with_suffix(".json")], "give no revision")):
         refused = run(PY, "-m", "dask_bench.host.calibrate", *args, timeout=60)

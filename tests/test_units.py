@@ -636,6 +636,11 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "not a paired.json" in error
     assert paired.main(["A", "B", "--judge", str(path)]) == 2
+    # an option that measuring would use is refused with --judge, not silently ignored
+    capsys.readouterr()
+    assert paired.main(["--judge", str(path), "--blocks", "10", "-b", "x"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "--blocks, --bench would be ignored" in error, error
     assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == [
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 
@@ -665,3 +670,33 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
     labels = list(benchmarks())
     for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED + paired.SEGMENTS_NEEDED:
         assert any(re.search(pattern, label) for label in labels), pattern
+
+
+def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_options(tmp_path, monkeypatch):
+    """calibrate --paired resumes: a pair's kept blocks are reused for the same key (commits,
+    benchmarks, blocks, segments, code the servers run), never for another key, a pair with a
+    failed benchmark, or a file cut short; a change to the measured code changes the key."""
+    from dask_bench.host import calibrate
+
+    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": None, "block_seconds": 0.5,
+           "segments": None, "code": calibrate.measured_code()}
+    pairs = {"x.y.time_z": {"blocks": {"base": [[0.1]], "head": [[0.2]]}, "segments": []}}
+    path = tmp_path / "blocks-A-A-1.json"
+    assert calibrate.kept_blocks(path, key) is None  # nothing kept yet
+    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
+    assert calibrate.kept_blocks(path, key) == pairs
+    for changed in ({"blocks": 60}, {"segments": 4}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]}):
+        assert calibrate.kept_blocks(path, {**key, **changed}) is None, changed
+    path.write_text(json.dumps({"key": key, "complete": False, "pairs": pairs}))
+    assert calibrate.kept_blocks(path, key) is None
+    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs})[:40])
+    assert calibrate.kept_blocks(path, key) is None
+    # the code key follows the files the servers import: a copy of the tree with one workload changed
+    tree = tmp_path / "tree"
+    for folder in ("benchmarks", "dask_bench", "data_prep"):
+        shutil.copytree(REPO / folder, tree / folder, ignore=shutil.ignore_patterns("host", "__pycache__"))
+    monkeypatch.setattr(calibrate, "REPO_ROOT", tree)
+    assert calibrate.measured_code() == key["code"]
+    with open(tree / "dask_bench" / "workloads.py", "a") as workloads_source:
+        workloads_source.write("\n# changed\n")
+    assert calibrate.measured_code() != key["code"]

@@ -24,13 +24,17 @@ The detection matrix (calibration.md and calibration.json) gives per counted ben
 false alarms, the minimum detectable effect implied by the A/A pairs (verdict.detectable_effect, the
 worst pair), and the ratio and verdict for every injection. With --paired, calibration.json also
 keeps every pair's blocks (`pairs`, as paired.json keeps them), written to the work directory as
-each pair ends, so a calibration can be judged again when the rule changes.
+each pair ends, so a calibration can be judged again when the rule changes. Run again with the same
+options and the same code, it resumes: a pair whose blocks the work directory already holds (all its
+benchmarks measured, the same REV and side commits, benchmarks, blocks, segments and code the servers
+run) is not measured again.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -46,7 +50,7 @@ import tabulate
 from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
-                      measurement_options, measurements_of, prebuild, resolve)
+                      measurement_options, measurements_of, prebuild, refuse_unused, resolve)
 from .paired import (DEFAULT_BENCH, PairedError, Pairs, blocks_needed, describe_factor, factor_of, judge,
                      measure_all, pairable_units, segments_needed)
 from .profile import ProfileError, environment_python, matched
@@ -253,17 +257,46 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
     logs = workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
     rows, kept = {}, {}
+    code = measured_code()
     for name in sides:
         if name == "REV":
             continue
-        print(f"[pairs] REV and {name}", flush=True)
-        measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
-        kept[name] = {label: pairs.record() for label, pairs in measured.items()}
         slug = re.sub(r"\W+", "-", name)
-        (workdir / f"blocks-{slug}.json").write_text(json.dumps(kept[name]) + "\n")
+        path = workdir / f"blocks-{slug}.json"
+        key = {"rev": sides["REV"].commit, "side": sides[name].commit, "units": units, "blocks": blocks,
+               "block_seconds": seconds, "segments": segments, "code": code}
+        earlier = kept_blocks(path, key)
+        if earlier is not None:
+            print(f"[pairs] REV and {name}: measured by an earlier run of the same code and options, reused "
+                  f"({path})", flush=True)
+            measured, failed = {label: Pairs.of_record(record) for label, record in earlier.items()}, {}
+        else:
+            print(f"[pairs] REV and {name}", flush=True)
+            measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
+        kept[name] = {label: pairs.record() for label, pairs in measured.items()}
+        path.write_text(json.dumps({"key": key, "complete": not failed, "pairs": kept[name]}) + "\n")
         decisions = judge(measured, failed, factor)
         rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
     return rows, kept
+
+
+def measured_code() -> str:
+    """A digest of the code the benchmark servers import from this tree (the benchmarks, the harness
+    and workloads, the data's generators): kept blocks are reused only for the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in ("benchmarks", "dask_bench", "data_prep") for p in (REPO_ROOT / folder).glob("*.py")):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def kept_blocks(path: Path, key: dict) -> dict | None:
+    """The blocks (label: Pairs record) an earlier run wrote to `path` for exactly `key`, all of its
+    benchmarks measured; else None (no such file, another key, a failure, or a file cut short)."""
+    try:
+        data = json.loads(path.read_text())
+        return data["pairs"] if data["key"] == json.loads(json.dumps(key)) and data["complete"] is True else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 PAIRED_JUDGED_WITH = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
@@ -311,6 +344,7 @@ def main(argv=None) -> int:
         try:
             if args.rev:
                 raise CalibrationError("--judge takes REV from the file: give no revision")
+            refuse_unused(parser, args, {"judge", "factor", "markdown"}, "--judge")
             if args.factor is not None:
                 check_options(args)
             text = judge_again(args.judge, args.factor)

@@ -314,6 +314,18 @@ def check_options(args) -> None:
     check_rounds(args.rounds)
 
 
+def refuse_unused(parser: argparse.ArgumentParser, args, used: set[str], mode: str) -> None:
+    """Refuse an option given with `mode` (say --judge, which measures nothing) that it would ignore:
+    every option whose value is not its default, except those named in `used` (dests)."""
+    # argparse keeps its actions private; reading them is the one way to list the options generically
+    unused = [max(action.option_strings, key=len) for action in parser._actions
+              if action.option_strings and action.dest not in used | {"help"}
+              and getattr(args, action.dest) != action.default]
+    if unused:
+        raise CompareError(f"{mode} measures nothing: {', '.join(unused)} would be ignored; leave "
+                           f"{'it' if len(unused) == 1 else 'them'} out")
+
+
 def check_factor(factor: float) -> None:
     if not factor > 1:
         raise CompareError(f"FACTOR={factor} must be above 1 (e.g. {DEFAULT_FACTOR}: {DEFAULT_FACTOR - 1:.0%} slower)")

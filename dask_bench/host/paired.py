@@ -39,7 +39,8 @@ from typing import NamedTuple
 
 from . import asv_run as asv_runner, asvapi, verdict
 from .asv_config import MAIN_CONFIG, REPO_ROOT
-from .compare import MARKS, NOT_COUNTED, WORK_DIR, CompareError, check_factor, prebuild, resolve, side_config
+from .compare import (MARKS, NOT_COUNTED, WORK_DIR, CompareError, check_factor, prebuild, refuse_unused, resolve,
+                      side_config)
 from .profile import ProfileError, environment_python, matched
 from .results import format_value
 
@@ -414,6 +415,7 @@ def main(argv=None) -> int:
         if args.judge is not None:
             if args.base or args.head or args.segments is not None and args.segments < 1:
                 raise PairedError("--judge takes BASE and HEAD from the file: give neither (and --segments 1 or more)")
+            refuse_unused(parser, args, {"judge", "base", "head", "segments", "factor", "markdown"}, "--judge")
             decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
             text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
             print(text)

@@ -390,10 +390,14 @@ def main(argv=None) -> int:
             rows, kept = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir,
                                      args.segments)
             noise, committed = {}, None
-            blocks = ({args.blocks} if args.blocks else {blocks_needed([r.benchmark]) for r in next(iter(rows.values()))})
+            labels = [r.benchmark for r in next(iter(rows.values()))]
+            blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
+            segments = {args.segments} if args.segments else {segments_needed([label]) for label in labels}
             method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
                       f"of {args.block_seconds:g} s a side "
-                      + (f"in {args.segments} segments (a fresh pair of servers each) " if (args.segments or 1) > 1 else "")
+                      + (f"in {'-'.join(map(str, sorted(segments)))} segments (a fresh pair of servers each"
+                         + ("" if args.segments else ", as `make paired` splits each benchmark") + ") "
+                         if max(segments) > 1 else "")
                       + "alternating, and judged as `make paired` judges")
         else:
             bench = args.bench or [COUNTED]

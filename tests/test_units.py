@@ -640,7 +640,7 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     capsys.readouterr()
     assert paired.main(["--judge", str(path), "--blocks", "10", "-b", "x"]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "--blocks, --bench would be ignored" in error, error
+    assert error.count("\n") == 1 and "--bench, --blocks would be ignored" in error, error
     assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == [
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 

@@ -678,14 +678,14 @@ def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_o
     failed benchmark, or a file cut short; a change to the measured code changes the key."""
     from dask_bench.host import calibrate
 
-    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": None, "block_seconds": 0.5,
-           "segments": None, "code": calibrate.measured_code()}
+    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": [30], "block_seconds": 0.5,
+           "segments": [1], "code": calibrate.measured_code()}
     pairs = {"x.y.time_z": {"blocks": {"base": [[0.1]], "head": [[0.2]]}, "segments": []}}
     path = tmp_path / "blocks-A-A-1.json"
     assert calibrate.kept_blocks(path, key) is None  # nothing kept yet
     path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
     assert calibrate.kept_blocks(path, key) == pairs
-    for changed in ({"blocks": 60}, {"segments": 4}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]}):
+    for changed in ({"blocks": [60]}, {"segments": [4]}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]}):
         assert calibrate.kept_blocks(path, {**key, **changed}) is None, changed
     path.write_text(json.dumps({"key": key, "complete": False, "pairs": pairs}))
     assert calibrate.kept_blocks(path, key) is None

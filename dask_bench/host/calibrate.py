@@ -263,8 +263,10 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
             continue
         slug = re.sub(r"\W+", "-", name)
         path = workdir / f"blocks-{slug}.json"
-        key = {"rev": sides["REV"].commit, "side": sides[name].commit, "units": units, "blocks": blocks,
-               "block_seconds": seconds, "segments": segments, "code": code}
+        # the blocks and segments as measured (the defaults resolved: a changed default is another key)
+        key = {"rev": sides["REV"].commit, "side": sides[name].commit, "units": units,
+               "blocks": [blocks or blocks_needed(unit) for unit in units], "block_seconds": seconds,
+               "segments": [segments or segments_needed(unit) for unit in units], "code": code}
         earlier = kept_blocks(path, key)
         if earlier is not None:
             print(f"[pairs] REV and {name}: measured by an earlier run of the same code and options, reused "

@@ -674,19 +674,27 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
 
 def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_options(tmp_path, monkeypatch):
     """calibrate --paired resumes: a pair's kept blocks are reused for the same key (commits,
-    benchmarks, blocks, segments, code the servers run), never for another key, a pair with a
-    failed benchmark, or a file cut short; a change to the measured code changes the key."""
+    benchmarks, blocks, segments, asv configurations, code the servers run), never for another key,
+    a pair with a failed benchmark, blocks that do not add up, or a file cut short; a change to the
+    measured code changes the key."""
     from dask_bench.host import calibrate
+    from dask_bench.host.paired import Pairs
 
-    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": [30], "block_seconds": 0.5,
-           "segments": [1], "code": calibrate.measured_code()}
-    pairs = {"x.y.time_z": {"blocks": {"base": [[0.1]], "head": [[0.2]]}, "segments": []}}
+    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": [2], "block_seconds": 0.5,
+           "segments": [1], "code": calibrate.measured_code(), "configs": "d" * 64}
+    pairs = {"x.y.time_z": {"blocks": {"base": [[0.1], [0.11]], "head": [[0.2], [0.21]]}, "segments": []}}
     path = tmp_path / "blocks-A-A-1.json"
     assert calibrate.kept_blocks(path, key) is None  # nothing kept yet
     path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
-    assert calibrate.kept_blocks(path, key) == pairs
-    for changed in ({"blocks": [60]}, {"segments": [4]}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]}):
+    assert calibrate.kept_blocks(path, key) == {"x.y.time_z": Pairs([[0.1], [0.11]], [[0.2], [0.21]], ())}
+    for changed in ({"blocks": [60]}, {"segments": [4]}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]},
+                    {"configs": "e" * 64}):
         assert calibrate.kept_blocks(path, {**key, **changed}) is None, changed
+    # blocks that do not add up to their recorded segments are not reused (measured again)
+    pairs["x.y.time_z"]["segments"] = [1, 2]
+    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
+    assert calibrate.kept_blocks(path, key) is None
+    pairs["x.y.time_z"]["segments"] = []
     path.write_text(json.dumps({"key": key, "complete": False, "pairs": pairs}))
     assert calibrate.kept_blocks(path, key) is None
     path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs})[:40])

@@ -26,8 +26,8 @@ worst pair), and the ratio and verdict for every injection. With --paired, calib
 keeps every pair's blocks (`pairs`, as paired.json keeps them), written to the work directory as
 each pair ends, so a calibration can be judged again when the rule changes. Run again with the same
 options and the same code, it resumes: a pair whose blocks the work directory already holds (all its
-benchmarks measured, the same REV and side commits, benchmarks, blocks, segments and code the servers
-run) is not measured again.
+benchmarks measured, the same REV and side commits, benchmarks, blocks, segments, asv configurations
+and code the servers run) is not measured again.
 """
 
 from __future__ import annotations
@@ -264,14 +264,17 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
         slug = re.sub(r"\W+", "-", name)
         path = workdir / f"blocks-{slug}.json"
         # the blocks and segments as measured (the defaults resolved: a changed default is another key)
+        # and the two sides' asv configurations (their environments' dependencies)
         key = {"rev": sides["REV"].commit, "side": sides[name].commit, "units": units,
                "blocks": [blocks or blocks_needed(unit) for unit in units], "block_seconds": seconds,
-               "segments": [segments or segments_needed(unit) for unit in units], "code": code}
+               "segments": [segments or segments_needed(unit) for unit in units], "code": code,
+               "configs": hashlib.sha256((sides["REV"].config.read_text() + "\0"
+                                          + sides[name].config.read_text()).encode()).hexdigest()}
         earlier = kept_blocks(path, key)
         if earlier is not None:
             print(f"[pairs] REV and {name}: measured by an earlier run of the same code and options, reused "
                   f"({path})", flush=True)
-            measured, failed = {label: Pairs.of_record(record) for label, record in earlier.items()}, {}
+            measured, failed = earlier, {}
         else:
             print(f"[pairs] REV and {name}", flush=True)
             measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
@@ -291,13 +294,16 @@ def measured_code() -> str:
     return digest.hexdigest()
 
 
-def kept_blocks(path: Path, key: dict) -> dict | None:
-    """The blocks (label: Pairs record) an earlier run wrote to `path` for exactly `key`, all of its
-    benchmarks measured; else None (no such file, another key, a failure, or a file cut short)."""
+def kept_blocks(path: Path, key: dict) -> dict[str, Pairs] | None:
+    """The blocks (label: Pairs) an earlier run wrote to `path` for exactly `key`, all of its
+    benchmarks measured; else None (no such file, another key, a failure, a file cut short or
+    whose blocks do not add up to its segments)."""
     try:
         data = json.loads(path.read_text())
-        return data["pairs"] if data["key"] == json.loads(json.dumps(key)) and data["complete"] is True else None
-    except (OSError, ValueError, KeyError, TypeError):
+        if data["key"] != json.loads(json.dumps(key)) or data["complete"] is not True:
+            return None
+        return {label: Pairs.of_record(record) for label, record in data["pairs"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

@@ -150,7 +150,8 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     one segment can share an offset and are then not independent evidence. When the segments' means
     differ beyond what their pairs' spread explains (one-way ANOVA, p < POOL_ALPHA) the segment is the
     unit: the t-test runs on the segment means (S - 1 degrees of freedom), and the ratio is their
-    geometric mean. Otherwise the pairs are pooled as one segment. (The "sometimes pool" rule for a
+    geometric mean. Otherwise the pairs are pooled as one segment. The Wilcoxon test stays on the
+    pairs: on S segment means its smallest p is 2 / 2^S (0.125 for 4), too coarse to ever pass. (The "sometimes pool" rule for a
     random effect: a preliminary test at 0.25 keeps the test's level near nominal, Bozivich, Bancroft
     and Hartley 1956.)"""
     kept = [(np.asarray(b, float), np.asarray(a, float), s)

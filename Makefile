@@ -39,7 +39,7 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready paired profile profile-args profile-diff profile-diff-args noise ab calibrate \
+.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready paired profile profile-args profile-diff profile-diff-args noise ab calibrate detection \
         publish preview report browser test clean compare-args rev-arg
 
 help:
@@ -54,6 +54,7 @@ help:
 	@echo "  (= make compare PAIRED=1; for CI: ./compare BASE HEAD --paired, exit 0, 1 or 2 as above)"
 	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
 	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1] [PAIRED=1]   detection matrix"
+	@echo "make detection [MACHINE=vm]   per counted benchmark: the paired calibration at today's defaults"
 	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
 	@echo "make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   the phases and functions that changed"
 	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md;"
@@ -155,6 +156,10 @@ calibrate: rev-arg compare-ready
 	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
 	  $(if $(filter 1,$(PAIRED)),--paired $(PAIRED_FACTOR_ARG),--factor $(FACTOR)) \
 	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
+
+# What the committed paired calibrations say about make paired as it is configured today
+detection: install
+	$(PY) -m dask_bench.host.calibrate --summary $(MACHINE_ARGS)
 
 # Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
 # cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).

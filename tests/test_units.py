@@ -708,3 +708,47 @@ def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_o
     with open(tree / "dask_bench" / "workloads.py", "a") as workloads_source:
         workloads_source.write("\n# changed\n")
     assert calibrate.measured_code() != key["code"]
+
+
+def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_todays_defaults(tmp_path):
+    """calibrate --summary: per label the newest paired calibration of the machine that measured it
+    with the blocks and segments make paired gives it now; one at other blocks or segments, of another
+    machine or of make compare does not count, so a label whose defaults changed shows uncalibrated."""
+    from dask_bench.host import calibrate
+    from dask_bench.host.paired import blocks_needed, segments_needed
+
+    fast, slow = "futures.SubmitLatency.time_submit_result('threads')", "bags.AccountsBag.time_alice_mean(1)"
+    assert (segments_needed([fast]), segments_needed([slow])) == (12, 1)  # the test's premise
+
+    def entry(label, effect, alarms=0):
+        return {"benchmark": label, "aa": [{"verdict": "same"}] * 3, "false_alarms": alarms, "injections": {},
+                "detectable_effect": effect, "goal": calibrate.goal_of(label)}
+
+    def write(name, date, entries, blocks, segments, machine="vm", mode="paired"):
+        (tmp_path / name).write_text(json.dumps({"mode": mode, "machine": machine, "date": date, "blocks": blocks,
+                                                 "segments": segments, "matrix": entries}))
+        return tmp_path / name
+
+    files = [
+        write("old.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.09), entry(slow, 0.12)],
+              {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: 12, slow: 1}),
+        write("new.json", "2026-11-02T00:00:00+00:00", [entry(fast, 0.04)], blocks_needed([fast]), 12),
+        write("other-segments.json", "2026-11-03T00:00:00+00:00", [entry(fast, 0.01)], blocks_needed([fast]), 4),
+        write("other-machine.json", "2026-11-04T00:00:00+00:00", [entry(slow, 0.01)], blocks_needed([slow]), None,
+              machine="laptop"),
+        write("unpaired.json", "2026-11-05T00:00:00+00:00", [entry(slow, 0.02)], blocks_needed([slow]), None,
+              mode=None),
+    ]
+    got = calibrate.coverage(files, [fast, slow, "errors.ErrorPath.time_error_surfaces"], "vm")
+    assert [(e["file"], e["detectable_effect"]) for e in got[:2]] == [("new.json", 0.04), ("old.json", 0.12)]
+    assert got[2] is None
+    text = calibrate.render_coverage([fast, slow, "errors.ErrorPath.time_error_surfaces"], got, "vm")
+    assert "**2 of 3** calibrated, **1** meet their goal, **0** A/A false alarms" in text  # 12% misses 10%
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert "4.0%" in rows[fast] and "yes (≤5%)" in rows[fast] and "new.json (2026-11-02)" in rows[fast]
+    assert "12.0%" in rows[slow] and "no (≤10%)" in rows[slow]
+    assert "not calibrated at these defaults" in rows["errors.ErrorPath.time_error_surfaces"]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):
+        calibrate.coverage([broken], [fast], "vm")

@@ -28,6 +28,10 @@ each pair ends, so a calibration can be judged again when the rule changes. Run 
 options and the same code, it resumes: a pair whose blocks the work directory already holds (all its
 benchmarks measured, the same REV and side commits, benchmarks, blocks, segments, asv configurations
 and code the servers run) is not measured again.
+
+`--summary` (`make detection`) measures nothing: per counted benchmark `make paired` judges, the
+newest committed paired calibration (results/calibration-paired-*.json) of the machine that measured
+it with the blocks and segments make paired gives it today, or "not calibrated at these defaults".
 """
 
 from __future__ import annotations
@@ -330,6 +334,56 @@ def judge_again(path: Path, factor: float | None) -> str:
                   data.get("machine", "unknown"), method, None, PAIRED_JUDGED_WITH)
 
 
+def coverage(calibrations: list[Path], labels: list[str], machine: str) -> list[dict]:
+    """Per label (in order): the latest of the paired `calibrations` (their JSON) of `machine` that
+    measured it at the blocks and segments `make paired` gives it today (paired.BLOCKS_NEEDED,
+    SEGMENTS_NEEDED), its matrix entry with `file`, `date`, `blocks`, `segments`; None where none did,
+    so that a default changed since its calibration shows as not calibrated."""
+    found: dict[str, dict] = {}
+    for path in calibrations:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
+        if data.get("mode") != "paired" or data.get("machine") != machine:
+            continue
+        for entry in data.get("matrix", []):
+            label = entry["benchmark"]
+            blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
+            blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
+            if (label in labels and (blocks, segments) == (blocks_needed([label]), segments_needed([label]))
+                    and data["date"] >= found.get(label, {}).get("date", "")):
+                found[label] = {**entry, "file": path.name, "date": data["date"], "blocks": blocks,
+                                "segments": segments}
+    return [found.get(label) for label in labels]
+
+
+def render_coverage(labels: list[str], entries: list[dict | None], machine: str) -> str:
+    rows = [[label, f"{blocks_needed([label])}, {segments_needed([label])}"]
+            + (["not calibrated at these defaults", "", "", ""] if e is None else
+               [f"{e['false_alarms']}/{len(e['aa'])}",
+                "blind" if math.isnan(e["detectable_effect"]) else f"{e['detectable_effect'] * 100:.1f}%",
+                ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", f"{e['file']} ({e['date'][:10]})"])
+            for label, e in zip(labels, entries)]
+    covered = [e for e in entries if e is not None]
+    head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
+            f"Each counted benchmark `make paired` judges, with the blocks and segments it measures today, and "
+            f"the latest committed paired calibration that measured it so: **{len(covered)} of {len(labels)}** "
+            f"calibrated, **{sum(map(met, covered))}** meet their goal, "
+            f"**{sum(e['false_alarms'] for e in covered)}** A/A false alarms. Detectable effect: the worst A/A "
+            f"pair's offset times the {verdict.CONFIDENCE:.0%} interval's half-width, never below the factor.\n\n")
+    headers = ["Benchmark", "Blocks, segments", "A/A false alarms", "Detectable effect", "Goal met", "Calibration"]
+    return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+
+
+def summary(results_dir: Path, machine: str) -> str:
+    """The coverage table of every counted benchmark `make paired` judges (the suite's own list)."""
+    labels = [label for unit in pairable_units([label for label in matched(Path(sys.executable), COUNTED)])
+              for label in unit]
+    return render_coverage(labels, coverage(sorted(results_dir.glob("calibration-paired-*.json")), labels,
+                                            machine), machine)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?")
@@ -346,8 +400,28 @@ def main(argv=None) -> int:
     parser.add_argument("--segments", type=int, help="with --paired: fresh pairs of servers a benchmark's blocks "
                                                      "are split among (default: as make paired)")
     measurement_options(parser, WORK_DIR, None)
+    parser.add_argument("--summary", action="store_true",
+                        help="measure nothing: per counted benchmark make paired judges, the latest committed paired "
+                             "calibration (results/calibration-paired-*.json) at today's blocks and segments")
+    parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
+    if args.summary:
+        try:
+            if args.rev:
+                raise CalibrationError("--summary reads the committed calibrations: give no revision")
+            refuse_unused(parser, args, {"summary", "machine", "markdown"}, "--summary")
+            text = summary(REPO_ROOT / "results", args.machine or asvapi.host_machine())
+        except (CalibrationError, CompareError, ProfileError) as exc:
+            print(f"calibrate: error: {exc}", file=sys.stderr)
+            return 2
+        print(text)
+        if args.markdown:
+            args.markdown.write_text(text)
+        return 0
+    if args.machine is not None:
+        print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
+        return 2
     if args.judge is not None:
         try:
             if args.rev:

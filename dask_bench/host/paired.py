@@ -84,8 +84,9 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
 # interval shrinks with their number; 3 A/A pairs of 400 blocks in 8 put the between-segment sd of
 # its phases at 1.7-5.0% and left execution and to_client at 11-12% (calibration-paired-2026.8.0-
 # journey-map-400blocks-8segments.md, with a first pair's); those variance components give an
-# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection: not
-# calibrated at 20; each segment costs the start of a fresh pair of servers).
+# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection, since
+# calibrated since: 3 A/A pairs in 20 segments, 0 false alarms, 5.0% for every phase but submit's
+# 7.4%, calibration-paired-2026.8.0-journey-map-400blocks-20segments.md; each segment costs a server start).
 # 12 for the submit round trip and map/gather since the rule models segments: with 4, a pair whose
 # segments the rule takes as the unit has 3 degrees of freedom (t 5.84); one A/A pair in 12, 14 min,
 # met 5% for all four, map/gather's segments apart (ANOVA p 0.03-0.05) and its half-width 1.3-1.5%

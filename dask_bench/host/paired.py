@@ -84,7 +84,7 @@ BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
 # interval shrinks with their number; 3 A/A pairs of 400 blocks in 8 put the between-segment sd of
 # its phases at 1.7-5.0% and left execution and to_client at 11-12% (calibration-paired-2026.8.0-
 # journey-map-400blocks-8segments.md, with a first pair's); those variance components give an
-# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection, since
+# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection at first,
 # calibrated since: 3 A/A pairs in 20 segments, 0 false alarms, 5.0% for every phase but submit's
 # 7.4%, calibration-paired-2026.8.0-journey-map-400blocks-20segments.md; each segment costs a server start).
 # 12 for the submit round trip and map/gather since the rule models segments: with 4, a pair whose

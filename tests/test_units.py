@@ -710,7 +710,7 @@ def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_o
     assert calibrate.measured_code() != key["code"]
 
 
-def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_todays_defaults(tmp_path):
+def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_todays_defaults(tmp_path, capsys):
     """calibrate --summary: per label the newest paired calibration of the machine that measured it
     with the blocks and segments make paired gives it now; one at other blocks or segments, of another
     machine or of make compare does not count, so a label whose defaults changed shows uncalibrated."""
@@ -752,3 +752,13 @@ def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_today
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):
         calibrate.coverage([broken], [fast], "vm")
+    no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), 12)
+    json.loads(no_date.read_text())  # well-formed JSON, but not a calibration's
+    no_date.write_text(no_date.read_text().replace('"date": null, ', ""))
+    with pytest.raises(calibrate.CalibrationError, match="no-date.json: not a paired calibration's JSON"):
+        calibrate.coverage([no_date], [fast], "vm")
+    for argv, needle in ((["--summary", "2026.8.0"], "give no revision"), (["--summary", "--aa", "2"], "--aa"),
+                         (["2026.8.0", "--machine", "vm"], "--machine goes with --summary")):
+        assert calibrate.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert needle in err and err.count("\n") == 1, err

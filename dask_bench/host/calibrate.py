@@ -345,16 +345,19 @@ def coverage(calibrations: list[Path], labels: list[str], machine: str) -> list[
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
-        if data.get("mode") != "paired" or data.get("machine") != machine:
+        if not isinstance(data, dict) or data.get("mode") != "paired" or data.get("machine") != machine:
             continue
-        for entry in data.get("matrix", []):
-            label = entry["benchmark"]
-            blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
-            blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
-            if (label in labels and (blocks, segments) == (blocks_needed([label]), segments_needed([label]))
-                    and data["date"] >= found.get(label, {}).get("date", "")):
-                found[label] = {**entry, "file": path.name, "date": data["date"], "blocks": blocks,
-                                "segments": segments}
+        try:
+            for entry in data["matrix"]:
+                label = entry["benchmark"]
+                blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
+                blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
+                if (label in labels and (blocks, segments) == (blocks_needed([label]), segments_needed([label]))
+                        and data["date"] >= found.get(label, {}).get("date", "")):
+                    found[label] = {**entry, "file": path.name, "date": data["date"], "blocks": blocks,
+                                    "segments": segments}
+        except (KeyError, TypeError) as exc:
+            raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
     return [found.get(label) for label in labels]
 
 
@@ -384,6 +387,23 @@ def summary(results_dir: Path, machine: str) -> str:
                                             machine), machine)
 
 
+def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:
+    """--summary and --judge: refuse a REV and the options `mode` would ignore, print the table
+    `text_of()` makes (and write it to --markdown); 2 with a one-line error."""
+    try:
+        if args.rev:
+            raise CalibrationError(f"{mode} measures nothing: give no revision")
+        refuse_unused(parser, args, used, mode)
+        text = text_of()
+    except (CalibrationError, CompareError, ProfileError) as exc:
+        print(f"calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?")
@@ -407,36 +427,20 @@ def main(argv=None) -> int:
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
     if args.summary:
-        try:
-            if args.rev:
-                raise CalibrationError("--summary reads the committed calibrations: give no revision")
-            refuse_unused(parser, args, {"summary", "machine", "markdown"}, "--summary")
-            text = summary(REPO_ROOT / "results", args.machine or asvapi.host_machine())
-        except (CalibrationError, CompareError, ProfileError) as exc:
-            print(f"calibrate: error: {exc}", file=sys.stderr)
-            return 2
-        print(text)
-        if args.markdown:
-            args.markdown.write_text(text)
-        return 0
+        return _without_measuring(parser, args, "--summary", {"summary", "machine", "markdown"},
+                                  lambda: summary(REPO_ROOT / "results", args.machine or asvapi.host_machine()))
     if args.machine is not None:
         print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
         return 2
     if args.judge is not None:
-        try:
-            if args.rev:
-                raise CalibrationError("--judge takes REV from the file: give no revision")
-            refuse_unused(parser, args, {"judge", "factor", "markdown"}, "--judge")
-            if args.factor is not None:
+        if args.factor is not None:
+            try:
                 check_options(args)
-            text = judge_again(args.judge, args.factor)
-        except (CalibrationError, CompareError) as exc:
-            print(f"calibrate: error: {exc}", file=sys.stderr)
-            return 2
-        print(text)
-        if args.markdown:
-            args.markdown.write_text(text)
-        return 0
+            except CompareError as exc:
+                print(f"calibrate: error: {exc}", file=sys.stderr)
+                return 2
+        return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
+                                  lambda: judge_again(args.judge, args.factor))
     args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
         if not args.rev:

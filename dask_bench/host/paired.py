@@ -61,8 +61,14 @@ FACTOR_NEEDED = ((r"", PAIRED_FACTOR),)
 # workload, and 60 left 6 of its 14 phases above 10%), 400 for the map's (120 left its submit and
 # to_client at 18.9% and 14.6%; one A/A pair of 400 in 8 segments, 31 min: 6.4% and 5.0%,
 # results/aa-paired-2026.8.0-journey-map-400blocks-8segments.md); 30 were enough for the rest.
+# 240 for the round trip with processes: with 120 in 12 segments one A/A pair in 3 sat at 1.029
+# (10 of its 12 segments above 1, p 0.002) with a 2.1% half-width, 5.1% detectable
+# (calibration-paired-2026.8.0-five-percent-12segments.md); 3 new pairs of the same environments
+# with 240: 1.006, 1.000, 1.000, the segment means' sd 2.7-3.0% (3.1-4.2% with 120), 5.0%
+# (calibration-paired-2026.8.0-submit-processes-240blocks.md): the lean was a draw, not the builds.
 # The first match counts.
-BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result", 120),
+BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result\('processes'\)", 240),
+                 (r"^futures\.SubmitLatency\.time_submit_result", 120),
                  (r"^futures\.SubmitLatency\.time_map_gather", 60),
                  (r"^arrays\.ComputePersist\.time_(persist|sum_persisted)$", 60),
                  (r"^as_completed\.Throughput\.time_resubmit_window\(4, 1\)", 60),

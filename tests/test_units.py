@@ -49,7 +49,15 @@ def test_a_slower_time_is_a_regression_with_its_interval():
     d = verdict.decide(clusters(10e-3), clusters(11.5e-3), factor=1.05)
     assert d.verdict == "regression"
     assert 1.05 < d.low <= d.ratio <= d.high < 1.3 and d.p < verdict.ALPHA and d.p_samples < verdict.ALPHA
-    assert verdict.format_ratio(d).startswith(f"{d.ratio:.3g} [")
+    assert verdict.format_ratio(d).startswith(verdict.three_digits(d.ratio) + " [")
+
+
+def test_a_ratio_is_shown_with_three_significant_digits_trailing_zeros_kept():
+    same = verdict.Decision("same", 1.0, 0.97249, 1.0301)
+    assert verdict.format_ratio(same) == "1.00 [0.972, 1.03]"
+    assert verdict.format_ratio(verdict.Decision("regression", 123.4, 120.0, 130.0)) == "123 [120, 130]"
+    assert verdict.format_ratio(verdict.Decision("no statistics", 0.5)) == "0.500"
+    assert verdict.format_ratio(verdict.Decision("too few samples/rounds", math.nan)) == "n/a"
 
 
 def test_a_faster_time_is_an_improvement():

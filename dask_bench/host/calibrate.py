@@ -209,7 +209,7 @@ def render(table: list[dict], rev: str, factor: float | None, aa: int, sides: li
         for side in injections:
             c = e["injections"].get(side)
             cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] == 'regression' else 'no'} "
-                         f"{c['ratio']:.3g}" if c['ratio'] == c['ratio'] else c["verdict"])
+                         f"{verdict.three_digits(c['ratio'])}" if c['ratio'] == c['ratio'] else c["verdict"])
         mde = e["detectable_effect"]
         sd = noise.get(e["benchmark"])
         rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}",

@@ -281,7 +281,8 @@ def render(rows: list[Row], before: Side, after: Side, factor: float, title: str
              "is beyond the factor. Change: `+` worse, `-` better, "
              "`!` now failing, `*` fixed, `x` not comparable (the benchmark's code or data changed), `~` beyond the "
              "factor but not significant, `?` too few samples or rounds; in parentheses: not counted (baselines, which do "
-             "not run distributed, and single values without statistics). Ratio: above 1 is worse.\n\n")
+             "not run distributed, and single values without statistics). Ratio: above 1 is worse. p: the t-test's, "
+             "adjusted for the counted benchmarks together (Benjamini-Hochberg), so neighbouring rows can share it.\n\n")
     table = []
     for r in sorted(rows, key=lambda r: (not r.flags_regression, not r.counted, r.benchmark, r.env)):
         name = r.benchmark + (f" [{r.env}]" if len(envs) > 1 else "")

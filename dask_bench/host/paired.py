@@ -342,7 +342,8 @@ def render(decisions: dict[str, verdict.Decision], measured: dict[str, Pairs], b
              f"of {seconds:g} s a side, alternating (ABBA); ratio = HEAD / BASE of neighbouring blocks' medians "
              f"(geometric mean), {verdict.CONFIDENCE:.0%} interval; {describe_factor(factor)}. +: slower, -: faster, "
              "~: beyond the factor but not significant, !: fails on HEAD only, *: fails on BASE only; "
-             "in parentheses: not counted.",
+             "in parentheses: not counted. p: the t-test's, adjusted for the counted benchmarks together "
+             "(Benjamini-Hochberg), so neighbouring rows can share it.",
              "",
              "| | benchmark | BASE | HEAD | ratio [interval] | ± | p | verdict |",
              "|---|---|---:|---:|---|---:|---:|---|"]

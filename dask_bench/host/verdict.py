@@ -216,13 +216,18 @@ def adjusted(decisions: list[Decision]) -> list[Decision]:
     return out
 
 
+def three_digits(x: float) -> str:
+    """x to three significant digits, trailing zeros kept so that neighbours align: 1.00, 0.972, 1.03."""
+    return f"{x:#.3g}".rstrip(".")
+
+
 def format_ratio(d: Decision) -> str:
     """'1.23 [1.18, 1.29]': the ratio and its confidence interval, three significant digits."""
     if math.isnan(d.ratio):
         return "n/a"
-    text = f"{d.ratio:.3g}"
+    text = three_digits(d.ratio)
     if not math.isnan(d.low):
-        text += f" [{d.low:.3g}, {d.high:.3g}]"
+        text += f" [{three_digits(d.low)}, {three_digits(d.high)}]"
     return text
 
 

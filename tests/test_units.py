@@ -57,7 +57,7 @@ def test_a_ratio_is_shown_with_three_significant_digits_trailing_zeros_kept():
     assert verdict.format_ratio(same) == "1.00 [0.972, 1.03]"
     assert verdict.format_ratio(verdict.Decision("regression", 123.4, 120.0, 130.0)) == "123 [120, 130]"
     assert verdict.format_ratio(verdict.Decision("no statistics", 0.5)) == "0.500"
-    assert verdict.format_ratio(verdict.Decision("too few samples/rounds", math.nan)) == "n/a"
+    assert verdict.format_ratio(verdict.Decision("too few samples", math.nan)) == "n/a"
 
 
 def test_a_faster_time_is_an_improvement():

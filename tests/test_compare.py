@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PY, REPO, asv, run, write_asv_config
+from dask_bench.host import paired
 
 # the latency benchmarks on thread workers: the round trip and the chain (the round trip with process
 # workers as well cost 26 s more of make test; a window of resubmissions took 3.2 s a sample with the
@@ -276,7 +277,8 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
     """make paired's tool, through the CI command (./compare --paired): BASE and HEAD at once, a table
     with the interval, exit 1 on a regression, every block's samples stored; the journey's phases
     paired from one journey a sample put the delay in the submit phase; Ctrl-C mid-measurement
-    stops both servers and their clusters."""
+    stops both servers and their clusters, and the same command then resumes: the unit measured
+    before the interrupt is reused, not measured again."""
     markdown = tmp_path / "paired.md"
     args = [COMPARE, "2026.8.0", sleepy["slow"], "--paired", "-b", r"time_submit_result\('threads'\)",
             "-b", r"time_phase\('submit', '(submit|execution)'\)",
@@ -308,20 +310,36 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
     row, ratio, low, high = row_of("time_phase('submit', 'execution')")
     assert ratio < 1.5 and high < 2, row
     assert not list(psutil_processes("dask_bench.drive"))
-    # interrupted once both clusters run: exit 130, nothing left
+    kept = list(sleepy["workdir"].glob("paired-blocks-*"))
+    assert not kept, "the blocks kept for a resume go once paired.json is written"
+    # interrupted once the second unit's two clusters run (the first unit done): exit 130, nothing left
     events = tmp_path / "events.jsonl"
     with open(tmp_path / "log", "w") as log:
         job = subprocess.Popen([str(a) for a in args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                env={**os.environ, **sleepy["env"], "DASK_BENCH_EVENTS": str(events)},
                                start_new_session=True)
     deadline = time.monotonic() + 300
-    while (not events.exists() or events.read_text().count('"start"') < 2) and time.monotonic() < deadline:
+    while (not events.exists() or events.read_text().count('"start"') < 4) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.killpg(job.pid, signal.SIGINT)
     assert job.wait(30) == 130, (tmp_path / "log").read_text()[-2000:]
     assert "compare: stopped (SIGINT)" in (tmp_path / "log").read_text()  # ./compare's own name
     time.sleep(2)
     assert not list(psutil_processes("dask_bench.drive"))
+    (kept,) = sleepy["workdir"].glob("paired-blocks-*")  # the first unit's blocks, whole (no .partial)
+    first = next(iter(json.loads(kept.read_text())["units"]))
+    # the same command resumes: the first unit reused (its servers' logs untouched), the second measured
+    logs = {log: log.stat().st_mtime_ns for log in (sleepy["workdir"] / "paired-logs").glob("*.log")}
+    resumed = run(*args, env=sleepy["env"], timeout=600)
+    assert resumed.returncode == 1, resumed.stdout[-3000:] + resumed.stderr[-2000:]
+    assert f"{first}: 1 of 1 segment measured by an earlier run of the same code and options, reused" \
+        in resumed.stdout, resumed.stdout[-3000:]
+    touched = {log.name for log, mtime in logs.items() if log.stat().st_mtime_ns != mtime}
+    assert touched and not any(paired.log_stem(first) in name for name in touched), touched
+    again = json.loads(markdown.with_suffix(".json").read_text())
+    assert set(again["benchmarks"]) == set(stored["benchmarks"])
+    assert all(len(entry["blocks"]["head"]) == 10 for entry in again["benchmarks"].values())
+    assert not list(sleepy["workdir"].glob("paired-blocks-*"))
 
 
 def test_calibrate_refuses_bad_input_at_once(sleepy):

@@ -598,6 +598,51 @@ def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_
     assert sorted(p.name for p in (tmp_path / machine).iterdir()) == sorted(["machine.json", path.name])
 
 
+def test_paired_blocks_kept_segment_by_segment_resume_only_under_the_same_key(tmp_path, capsys):
+    """paired.Progress: a run stopped after its first of 3 segments (its file as that run left it)
+    resumes with the 2 segments missing, the first's blocks reused as they were; another key
+    (another commit, or other code) reuses nothing; a unit that fails keeps nothing."""
+    import sys
+
+    from dask_bench.host import paired
+
+    works = "baselines.SubmitLatency.time_submit_result"  # a real server: a warm process pool
+    python = Path(sys.executable)
+    key = {"commits": ["c1", "c2"], "code": "digest"}
+    path = tmp_path / "blocks.json"
+    whole = paired.measure((python, python), [works], 6, 0.0, tmp_path, segments=3,
+                           progress=paired.Progress(path, key))
+    assert whole[works].segments == (2, 2, 2) and json.loads(path.read_text())["units"][works]["segments"] == 3
+    # the file as it stood after the first segment (Progress.keep's own write)
+    first = paired.Progress(tmp_path / "first.json", key)
+    first.keep([works], 1, [[{works: block} for block in side[:2]] for side in whole[works][:2]])
+    shutil.copy(tmp_path / "first.json", path)
+    logs = {log: log.stat().st_mtime_ns for log in tmp_path.glob("*.log")}
+    capsys.readouterr()
+    resumed = paired.measure((python, python), [works], 6, 0.0, tmp_path, segments=3,
+                             progress=paired.Progress(path, key))
+    assert "1 of 3 segments measured by an earlier run of the same code and options, reused" in capsys.readouterr().out
+    assert resumed[works].before[:2] == whole[works].before[:2] and len(resumed[works].before) == 6
+    assert resumed[works].before[2:] != whole[works].before[2:]  # measured again: other samples
+    rerun = {log.name for log, mtime in logs.items() if log.stat().st_mtime_ns != mtime}
+    assert rerun == {f"{side}-{paired.log_stem(works)}-{n}.log" for side in ("base", "head") for n in (2, 3)}
+    # another key, other segments, or a file cut short: nothing of the file is reused
+    assert paired.Progress(path, key).resume([works], (2, 2, 2))[0] == 3
+    assert paired.Progress(path, {**key, "code": "other"}).resume([works], (2, 2, 2)) == (0, [[], []])
+    assert paired.Progress(path, key).resume([works], (3, 3))[0] == 0
+    shutil.copy(path, tmp_path / "whole.json")
+    path.write_text((tmp_path / "whole.json").read_text()[:200])
+    assert paired.Progress(path, key).resume([works], (2, 2, 2))[0] == 0
+    shutil.move(tmp_path / "whole.json", path)
+    # a unit that fails keeps nothing, and discard leaves no file behind
+    failing = paired.Progress(tmp_path / "failing.json", key)
+    measured, failed = paired.measure_all((python, python), [["no.such.benchmark"]], 2, 0.0, tmp_path,
+                                          progress=failing)
+    assert set(failed) == {"no.such.benchmark"} and not (tmp_path / "failing.json").exists()
+    paired.Progress(path, key).discard()
+    assert not path.exists() and not list(tmp_path.glob("*.partial"))
+
+
 def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path, capsys):
     """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""
@@ -680,42 +725,33 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
         assert any(re.search(pattern, label) for label in labels), pattern
 
 
-def test_a_paired_calibration_reuses_a_pairs_blocks_only_for_the_same_code_and_options(tmp_path, monkeypatch):
-    """calibrate --paired resumes: a pair's kept blocks are reused for the same key (commits,
-    benchmarks, blocks, segments, asv configurations, code the servers run), never for another key,
-    a pair with a failed benchmark, blocks that do not add up, or a file cut short; a change to the
-    measured code changes the key."""
-    from dask_bench.host import calibrate
-    from dask_bench.host.paired import Pairs
+def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_path, monkeypatch):
+    """paired.run_key, what kept blocks are reused for (make paired and calibrate --paired): another
+    commit, unit, blocks, segments, block seconds or asv configuration is another key, and so is a
+    change to the code the servers import (a copy of the tree with one workload changed)."""
+    from dask_bench.host import paired
 
-    key = {"rev": "a" * 40, "side": "b" * 40, "units": [["x.y.time_z"]], "blocks": [2], "block_seconds": 0.5,
-           "segments": [1], "code": calibrate.measured_code(), "configs": "d" * 64}
-    pairs = {"x.y.time_z": {"blocks": {"base": [[0.1], [0.11]], "head": [[0.2], [0.21]]}, "segments": []}}
-    path = tmp_path / "blocks-A-A-1.json"
-    assert calibrate.kept_blocks(path, key) is None  # nothing kept yet
-    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
-    assert calibrate.kept_blocks(path, key) == {"x.y.time_z": Pairs([[0.1], [0.11]], [[0.2], [0.21]], ())}
-    for changed in ({"blocks": [60]}, {"segments": [4]}, {"side": "c" * 40}, {"units": [["x.y.time_w"]]},
-                    {"configs": "e" * 64}):
-        assert calibrate.kept_blocks(path, {**key, **changed}) is None, changed
-    # blocks that do not add up to their recorded segments are not reused (measured again)
-    pairs["x.y.time_z"]["segments"] = [1, 2]
-    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs}))
-    assert calibrate.kept_blocks(path, key) is None
-    pairs["x.y.time_z"]["segments"] = []
-    path.write_text(json.dumps({"key": key, "complete": False, "pairs": pairs}))
-    assert calibrate.kept_blocks(path, key) is None
-    path.write_text(json.dumps({"key": key, "complete": True, "pairs": pairs})[:40])
-    assert calibrate.kept_blocks(path, key) is None
-    # the code key follows the files the servers import: a copy of the tree with one workload changed
+    configs = [tmp_path / "base.json", tmp_path / "head.json"]
+    for config in configs:
+        config.write_text('{"matrix": {}}')
+    unit = [["futures.SubmitLatency.time_submit_result('threads')"]]
+    args = (["a" * 40, "b" * 40], configs, unit, None, 0.5, None)
+    key = paired.run_key(*args)
+    assert key == paired.run_key(*args) and key["blocks"] == [paired.blocks_needed(unit[0])]
+    for changed in ((["a" * 40, "c" * 40], *args[1:]), (*args[:2], [["x.y.time_w"]], *args[3:]),
+                    (*args[:3], 60, *args[4:]), (*args[:4], 0.2, None), (*args[:5], 4)):
+        assert paired.run_key(*changed) != key, changed
+    configs[1].write_text('{"matrix": {"numpy": []}}')
+    assert paired.run_key(*args) != key
+    configs[1].write_text('{"matrix": {}}')
     tree = tmp_path / "tree"
     for folder in ("benchmarks", "dask_bench", "data_prep"):
         shutil.copytree(REPO / folder, tree / folder, ignore=shutil.ignore_patterns("host", "__pycache__"))
-    monkeypatch.setattr(calibrate, "REPO_ROOT", tree)
-    assert calibrate.measured_code() == key["code"]
+    monkeypatch.setattr(paired, "REPO_ROOT", tree)
+    assert paired.run_key(*args) == key
     with open(tree / "dask_bench" / "workloads.py", "a") as workloads_source:
         workloads_source.write("\n# changed\n")
-    assert calibrate.measured_code() != key["code"]
+    assert paired.run_key(*args)["code"] != key["code"]
 
 
 def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_todays_defaults(tmp_path, capsys):

@@ -23,11 +23,11 @@ first time, with the noise of the other A/A commits (all of them for an injectio
 The detection matrix (calibration.md and calibration.json) gives per counted benchmark: the A/A
 false alarms, the minimum detectable effect implied by the A/A pairs (verdict.detectable_effect, the
 worst pair), and the ratio and verdict for every injection. With --paired, calibration.json also
-keeps every pair's blocks (`pairs`, as paired.json keeps them), written to the work directory as
-each pair ends, so a calibration can be judged again when the rule changes. Run again with the same
-options and the same code, it resumes: a pair whose blocks the work directory already holds (all its
-benchmarks measured, the same REV and side commits, benchmarks, blocks, segments, asv configurations
-and code the servers run) is not measured again.
+keeps every pair's blocks (`pairs`, as paired.json keeps them), so a calibration can be judged again
+when the rule changes; they are written to the work directory segment by segment (paired.Progress).
+Run again with the same options and the same code, it resumes: a segment whose blocks the work
+directory already holds (the same REV and side commits, benchmarks, blocks, segments, asv
+configurations and code the servers run) is not measured again.
 
 `--summary` (`make detection`) measures nothing: per counted benchmark `make paired` judges, the
 newest committed paired calibration (results/calibration-paired-*.json) of the machine that measured
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import math
 import os
@@ -55,8 +54,8 @@ from . import asvapi, verdict
 from .asv_config import REPO_ROOT, derive
 from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
                       measurement_options, measurements_of, prebuild, refuse_unused, resolve)
-from .paired import (DEFAULT_BENCH, PairedError, Pairs, blocks_needed, describe_factor, factor_of, judge,
-                     measure_all, pairable_units, segments_needed)
+from .paired import (DEFAULT_BENCH, PairedError, Pairs, Progress, blocks_needed, describe_factor, factor_of,
+                     judge, measure_all, pairable_units, run_key, segments_needed)
 from .profile import ProfileError, environment_python, matched
 from .results import ResultsError
 
@@ -249,8 +248,8 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
     """Every side compared with REV as `make paired` compares two revisions: both running at once,
     blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side).
     Returns the rows and, per side, every benchmark's blocks (paired.Pairs as stored), kept so that
-    the calibration can be judged again; each side's are also written to the work directory as soon
-    as it is measured."""
+    the calibration can be judged again; each side's are also written to the work directory segment
+    by segment (paired.Progress), so the same command resumes where an interrupted one stopped."""
     pythons = {}
     for name, side in sides.items():
         prebuild(side.config, side.commit)
@@ -261,54 +260,18 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
     logs = workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
     rows, kept = {}, {}
-    code = measured_code()
     for name in sides:
         if name == "REV":
             continue
         slug = re.sub(r"\W+", "-", name)
-        path = workdir / f"blocks-{slug}.json"
-        # the blocks and segments as measured (the defaults resolved: a changed default is another key)
-        # and the two sides' asv configurations (their environments' dependencies)
-        key = {"rev": sides["REV"].commit, "side": sides[name].commit, "units": units,
-               "blocks": [blocks or blocks_needed(unit) for unit in units], "block_seconds": seconds,
-               "segments": [segments or segments_needed(unit) for unit in units], "code": code,
-               "configs": hashlib.sha256((sides["REV"].config.read_text() + "\0"
-                                          + sides[name].config.read_text()).encode()).hexdigest()}
-        earlier = kept_blocks(path, key)
-        if earlier is not None:
-            print(f"[pairs] REV and {name}: measured by an earlier run of the same code and options, reused "
-                  f"({path})", flush=True)
-            measured, failed = earlier, {}
-        else:
-            print(f"[pairs] REV and {name}", flush=True)
-            measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments)
+        progress = Progress(workdir / f"blocks-{slug}.json", run_key([sides["REV"].commit, sides[name].commit],
+                                          [sides["REV"].config, sides[name].config], units, blocks, seconds, segments))
+        print(f"[pairs] REV and {name}", flush=True)
+        measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments, progress)
         kept[name] = {label: pairs.record() for label, pairs in measured.items()}
-        path.write_text(json.dumps({"key": key, "complete": not failed, "pairs": kept[name]}) + "\n")
         decisions = judge(measured, failed, factor)
         rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
     return rows, kept
-
-
-def measured_code() -> str:
-    """A digest of the code the benchmark servers import from this tree (the benchmarks, the harness
-    and workloads, the data's generators): kept blocks are reused only for the same code."""
-    digest = hashlib.sha256()
-    for path in sorted(p for folder in ("benchmarks", "dask_bench", "data_prep") for p in (REPO_ROOT / folder).glob("*.py")):
-        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def kept_blocks(path: Path, key: dict) -> dict[str, Pairs] | None:
-    """The blocks (label: Pairs) an earlier run wrote to `path` for exactly `key`, all of its
-    benchmarks measured; else None (no such file, another key, a failure, a file cut short or
-    whose blocks do not add up to its segments)."""
-    try:
-        data = json.loads(path.read_text())
-        if data["key"] != json.loads(json.dumps(key)) or data["complete"] is not True:
-            return None
-        return {label: Pairs.of_record(record) for label, record in data["pairs"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
 
 
 PAIRED_JUDGED_WITH = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."

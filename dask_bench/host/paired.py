@@ -16,7 +16,9 @@ drift moves both blocks of a pair alike and cancels in their ratio (`--judge pai
 kept blocks again, measuring nothing). Time benchmarks only. The table
 goes to paired.md and every block's samples, with the verdicts, to paired.json beside it (asv does
 not record this mode, so nothing goes to results/). A benchmark that fails on one side is a row
-(`!` failing on HEAD, `*` fixed), and the others are still measured.
+(`!` failing on HEAD, `*` fixed), and the others are still measured. Until paired.json is written,
+the blocks are kept segment by segment in the work directory (paired-blocks-<BASE>-<HEAD>.json,
+Progress): the same command after an interruption measures only the segments still missing.
 
 Exit status: 0 no regression, 1 a regression (or a benchmark failing on HEAD only), 2 an error
 (bad input, set-up failed, or a benchmark failing on both sides: nothing measured it), as ./compare.
@@ -26,8 +28,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import math
+import os
 import re
 import select
 import statistics
@@ -178,6 +182,71 @@ class Pairs(NamedTuple):
                                                else ()))
 
 
+def measured_code() -> str:
+    """A digest of the code the benchmark servers import from this tree (the benchmarks, the harness
+    and workloads, the data's generators): kept blocks are reused only for the same code."""
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in ("benchmarks", "dask_bench", "data_prep") for p in (REPO_ROOT / folder).glob("*.py")):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def run_key(commits: list[str], configs: list[Path], units: list[list[str]], blocks: int | None, seconds: float,
+            segments: int | None) -> dict:
+    """What makes blocks measured earlier the same measurement: the two commits and asv configurations
+    (their environments' dependencies), the units, their blocks and segments as measured (defaults
+    resolved: a changed default is another key), the block seconds and the code the servers run."""
+    return {"commits": list(commits), "units": units, "blocks": [blocks or blocks_needed(unit) for unit in units],
+            "block_seconds": seconds, "segments": [segments or segments_needed(unit) for unit in units],
+            "code": measured_code(),
+            "configs": hashlib.sha256("\0".join(Path(c).read_text() for c in configs).encode()).hexdigest()}
+
+
+class Progress:
+    """The blocks measured so far, segment by segment, in a file kept for one key (run_key): a run
+    with the same key, after an interruption, measures only the segments the file lacks. Rewritten
+    whole after every segment (a new file renamed over the old), so a kill never leaves it cut short;
+    a file of another key, or unreadable, counts as nothing measured."""
+
+    def __init__(self, path: Path, key: dict):
+        self.path, self.key = path, json.loads(json.dumps(key))
+        self.units: dict[str, dict] = {}
+        try:
+            data = json.loads(path.read_text())
+            if data["key"] == self.key and isinstance(data["units"], dict):
+                self.units = data["units"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    def resume(self, labels: list[str], sizes: tuple[int, ...]) -> tuple[int, list[list[dict]]]:
+        """(segments measured, [BASE's blocks, HEAD's blocks]) of the unit `labels`, measured in
+        segments of `sizes` blocks; (0, nothing) unless the kept blocks are exactly those segments'
+        with a sample of every label in each."""
+        try:
+            kept = self.units[labels[0]]
+            done, measured = kept["segments"], kept["blocks"]
+            if isinstance(done, int) and 0 < done <= len(sizes) and len(measured) == 2 and all(
+                    len(side) == sum(sizes[:done]) and all(block[label] for block in side for label in labels)
+                    for side in measured):
+                return done, measured
+        except (KeyError, TypeError):
+            pass
+        return 0, [[], []]
+
+    def keep(self, labels: list[str], segments: int, measured: list[list[dict]]) -> None:
+        self.units[labels[0]] = {"segments": segments, "blocks": measured}
+        self._partial.write_text(json.dumps({"key": self.key, "units": self.units}) + "\n")
+        os.replace(self._partial, self.path)
+
+    def discard(self) -> None:
+        for path in (self.path, self._partial):
+            path.unlink(missing_ok=True)
+
+    @property
+    def _partial(self) -> Path:
+        return self.path.with_name(self.path.name + ".partial")
+
+
 class Server:
     """One unit of benchmarks (drive.units: one benchmark, or the journey's phases) served by
     dask_bench.drive in one asv environment: a warm cluster, samples on request."""
@@ -231,27 +300,40 @@ class Server:
 
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
-            log=print, segments: int | None = None) -> dict[str, Pairs]:
+            log=print, segments: int | None = None, progress: Progress | None = None) -> dict[str, Pairs]:
     """{label: Pairs (BASE blocks, HEAD blocks, segment sizes)} of one unit (drive.units). blocks
     None: as many as the unit needs (blocks_needed). The blocks run in `segments` (default
     segments_needed), each on a fresh pair of servers (new clusters): an offset between two clusters
     that lasts their life then varies from segment to segment instead of sitting on every pair of
-    blocks. Both servers of a segment run throughout it. UnitFailed names the side that failed."""
+    blocks. Both servers of a segment run throughout it. UnitFailed names the side that failed.
+    `progress`: the segments an earlier run of the same key measured are taken from it, and each
+    segment measured here is kept in it."""
     blocks = blocks or blocks_needed(labels)
     segments = max(1, min(segments or segments_needed(labels), blocks))
-    name = re.sub(r"[^\w.()',-]+", "_", labels[0])[:120]
-    measured: list[list[dict]] = [[], []]
+    name = log_stem(labels[0])
     sizes = segment_sizes(blocks, segments)
-    for segment, count in enumerate(sizes):
+    done, measured = progress.resume(labels, sizes) if progress else (0, [[], []])
+    if done:
+        log(f"  {labels[0]}{' and the rest of its unit' if len(labels) > 1 else ''}: {done} of {segments} "
+            f"segment{'s' if segments > 1 else ''} measured by an earlier run of the same code and options, reused "
+            f"({progress.path})", flush=True)
+    for segment in range(done, segments):
         suffix = f"-{segment + 1}" if segments > 1 else ""
-        _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")], count, seconds,
-                 measured)
+        _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")], sizes[segment],
+                 seconds, measured)
+        if progress:
+            progress.keep(labels, segment + 1, measured)
     by_label = {label: Pairs(*([block[label] for block in side] for side in measured), sizes if segments > 1 else ())
                 for label in labels}
     for label, (before, after, _) in by_label.items():
         log(f"  {label}: {blocks} blocks a side{f' in {segments} segments' if segments > 1 else ''}, "
             f"{sum(map(len, before))} + {sum(map(len, after))} samples", flush=True)
     return by_label
+
+
+def log_stem(label: str) -> str:
+    """A unit's servers' logs are <side>-<stem of its first label>[-<segment>].log."""
+    return re.sub(r"[^\w.()',-]+", "_", label)[:120]
 
 
 def segment_sizes(blocks: int, segments: int) -> tuple[int, ...]:
@@ -298,13 +380,15 @@ def pairable_units(labels: list[str]) -> list[list[str]]:
 
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
-                logs: Path, segments: int | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
+                logs: Path, segments: int | None = None,
+                progress: Progress | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
     """Every unit, one after another: ({label: Pairs}, {label: [BASE's error,
-    HEAD's error]} of the units that failed; the others are measured all the same)."""
+    HEAD's error]} of the units that failed; the others are measured all the same). `progress`: as
+    `measure`'s, for every unit."""
     measured, failed = {}, {}
     for unit in units:
         try:
-            measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments))
+            measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",
                   file=sys.stderr, flush=True)
@@ -453,7 +537,10 @@ def main(argv=None) -> int:
                               "time_ benchmarks that measure in their samples (not track_ values)")
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
-        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments)
+        # kept until paired.json is written: the same command after an interruption resumes
+        progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
+                            run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments))
+        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress)
     except (PairedError, ProfileError, CompareError, asvapi.AsvError) as exc:
         print(f"paired: error: {exc}", file=sys.stderr)
         return 2
@@ -464,6 +551,7 @@ def main(argv=None) -> int:
     args.markdown.write_text(text)
     data = stored(decisions, measured, failed, commits, args.base, args.head, args.factor, args.block_seconds)
     args.markdown.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
+    progress.discard()
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
     return verdict_status(decisions, logs)
 

@@ -60,6 +60,16 @@ def test_a_ratio_is_shown_with_three_significant_digits_trailing_zeros_kept():
     assert verdict.format_ratio(verdict.Decision("too few samples", math.nan)) == "n/a"
 
 
+def test_a_time_is_shown_in_the_unit_that_keeps_three_digits_above_one():
+    from dask_bench.host.results import format_value
+
+    shown = {v: format_value(v, "seconds") for v in (1.0, 0.9996, 0.987, 1.2345e-3, 0.99996e-3, 2.5e-5, 5e-10,
+                                                     999.4, 1234.5)}
+    assert shown == {1.0: "1.00 s", 0.9996: "1.00 s", 0.987: "987 ms", 1.2345e-3: "1.23 ms", 0.99996e-3: "1.00 ms",
+                     2.5e-5: "25.0 us", 5e-10: "0.500 ns", 999.4: "999 s", 1234.5: "1,234 s"}
+    assert format_value(math.nan, "seconds") == "failed or skipped"
+
+
 def test_a_faster_time_is_an_improvement():
     assert verdict.decide(clusters(10e-3), clusters(8e-3), factor=1.05).verdict == "improvement"
 

@@ -216,14 +216,23 @@ def format_params(params: tuple) -> str:
     return ", ".join(str(p).strip("'") for p in params)
 
 
+def three_digits(x: float) -> str:
+    """x to three significant digits, trailing zeros kept so that neighbours align: 1.00, 0.972, 1.03."""
+    return f"{x:#.3g}".rstrip(".")
+
+
 def format_value(value: float, unit: str) -> str:
+    """A value for people: seconds in the largest unit that keeps it at 1 or more once rounded to
+    three digits (0.9996 s is 1.00 s, not 1e+03 ms), whole seconds from 1,000 s."""
     if value is None or math.isnan(value):
         return "failed or skipped"
     if unit == "seconds":
-        for scale, suffix in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
-            if value >= scale:
-                return f"{value / scale:.3g} {suffix}"
-        return f"{value * 1e9:.3g} ns"
+        if value >= 999.5:
+            return f"{value:,.0f} s"
+        for scale, suffix in ((1, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):
+            shown = float(f"{value / scale:.3g}")
+            if shown >= 1 or suffix == "ns":
+                return f"{three_digits(shown)} {suffix}"
     if unit == "bytes":
         return f"{value / 2**20:,.0f} MiB"
     return f"{value:,.4g} {unit}"

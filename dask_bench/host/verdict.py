@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .results import ResultsError
+from .results import ResultsError, three_digits
 
 ALPHA = 0.01
 CONFIDENCE = 1 - ALPHA  # the interval shown is the one the rule uses
@@ -214,11 +214,6 @@ def adjusted(decisions: list[Decision]) -> list[Decision]:
             d = replace(d, verdict="insignificant")
         out.append(d)
     return out
-
-
-def three_digits(x: float) -> str:
-    """x to three significant digits, trailing zeros kept so that neighbours align: 1.00, 0.972, 1.03."""
-    return f"{x:#.3g}".rstrip(".")
 
 
 def format_ratio(d: Decision) -> str:

@@ -653,6 +653,22 @@ def test_paired_blocks_kept_segment_by_segment_resume_only_under_the_same_key(tm
     assert not path.exists() and not list(tmp_path.glob("*.partial"))
 
 
+def test_paired_says_when_its_selection_holds_the_load_benchmarks():
+    """BENCH=. selects make load's benchmarks too: paired says so before measuring, naming them and
+    the -b that leaves them out (a regex that indeed selects every other benchmark and none of them)."""
+    from dask_bench.drive import benchmarks
+    from dask_bench.host import paired
+
+    everything = paired.pairable_units(list(benchmarks()))
+    note = paired.load_note(everything)
+    assert note and "futures.LargeMap.time_map_gather" in note and "as_completed.LargeResubmit.time_resubmit" in note
+    others = re.search(r"-b '([^']+)'", note).group(1)
+    labels = [label for unit in everything for label in unit]
+    assert {label for label in labels if re.search(others, label)} == \
+        {label for label in labels if not label.startswith(("futures.LargeMap.", "as_completed.LargeResubmit."))}
+    assert paired.load_note(paired.pairable_units([label for label in labels if re.search(others, label)])) is None
+
+
 def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path, capsys):
     """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""

@@ -379,6 +379,16 @@ def pairable_units(labels: list[str]) -> list[list[str]]:
     return units([label for label in labels if label in entries and pairable(label, entries[label])])
 
 
+def load_note(units: list[list[str]]) -> str | None:
+    """A line saying that the selection holds load benchmarks (make load's: minutes a sample, so a
+    pair of blocks takes minutes too), and the -b that selects everything else; None when it holds none."""
+    load = [label for unit in units for label in unit if re.search(asv_runner.LOAD, label)]
+    if not load:
+        return None
+    return (f"paired: note: {', '.join(load)}: load benchmark{'s' if len(load) > 1 else ''}, minutes a sample "
+            f"(hours paired); -b '{asv_runner.DEFAULT}' selects all the others")
+
+
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
                 logs: Path, segments: int | None = None,
                 progress: Progress | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
@@ -535,6 +545,9 @@ def main(argv=None) -> int:
         if not units:
             raise PairedError(f"BENCH={bench!r} matches no benchmark that can be paired: "
                               "time_ benchmarks that measure in their samples (not track_ values)")
+        note = load_note(units)
+        if note:
+            print(note, file=sys.stderr, flush=True)
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
         # kept until paired.json is written: the same command after an interruption resumes

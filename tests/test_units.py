@@ -67,6 +67,8 @@ def test_a_time_is_shown_in_the_unit_that_keeps_three_digits_above_one():
                                                      999.4, 1234.5)}
     assert shown == {1.0: "1.00 s", 0.9996: "1.00 s", 0.987: "987 ms", 1.2345e-3: "1.23 ms", 0.99996e-3: "1.00 ms",
                      2.5e-5: "25.0 us", 5e-10: "0.500 ns", 999.4: "999 s", 1234.5: "1,234 s"}
+    # a journey's phase can be a hair below zero: shown as a time, not in scientific notation
+    assert format_value(-2e-5, "seconds") == "-20.0 us" and format_value(0.0, "seconds") == "0 s"
     assert format_value(math.nan, "seconds") == "failed or skipped"
 
 
@@ -640,6 +642,10 @@ def test_paired_blocks_kept_segment_by_segment_resume_only_under_the_same_key(tm
     assert paired.Progress(path, key).resume([works], (2, 2, 2))[0] == 3
     assert paired.Progress(path, {**key, "code": "other"}).resume([works], (2, 2, 2)) == (0, [[], []])
     assert paired.Progress(path, key).resume([works], (3, 3))[0] == 0
+    tampered = json.loads(path.read_text())
+    tampered["units"][works]["blocks"][1][0][works] = ["0.1"]  # a sample that is not a number
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    assert paired.Progress(tmp_path / "tampered.json", key).resume([works], (2, 2, 2))[0] == 0
     shutil.copy(path, tmp_path / "whole.json")
     path.write_text((tmp_path / "whole.json").read_text()[:200])
     assert paired.Progress(path, key).resume([works], (2, 2, 2))[0] == 0

@@ -221,12 +221,14 @@ class Progress:
     def resume(self, labels: list[str], sizes: tuple[int, ...]) -> tuple[int, list[list[dict]]]:
         """(segments measured, [BASE's blocks, HEAD's blocks]) of the unit `labels`, measured in
         segments of `sizes` blocks; (0, nothing) unless the kept blocks are exactly those segments'
-        with a sample of every label in each."""
+        with samples (numbers) of every label in each."""
         try:
             kept = self.units[labels[0]]
             done, measured = kept["segments"], kept["blocks"]
             if isinstance(done, int) and 0 < done <= len(sizes) and len(measured) == 2 and all(
-                    len(side) == sum(sizes[:done]) and all(block[label] for block in side for label in labels)
+                    len(side) == sum(sizes[:done]) and all(
+                        block[label] and all(isinstance(s, (int, float)) for s in block[label])
+                        for block in side for label in labels)
                     for side in measured):
                 return done, measured
         except (KeyError, TypeError):

@@ -227,6 +227,10 @@ def format_value(value: float, unit: str) -> str:
     if value is None or math.isnan(value):
         return "failed or skipped"
     if unit == "seconds":
+        if value < 0:  # a journey's phase may run a hair backwards (within its clock's slack)
+            return "-" + format_value(-value, unit)
+        if value == 0:
+            return "0 s"
         if value >= 999.5:
             return f"{value:,.0f} s"
         for scale, suffix in ((1, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")):

@@ -12,56 +12,45 @@ SIZE   ?= small
 export DISTRIBUTED_RELEASES DISTRIBUTED_REPO
 DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
-FACTOR ?= 1.10
-# make paired (and calibrate PAIRED=1) judge each benchmark with its own minimum effect unless FACTOR is
-# given (paired.FACTOR_NEEDED: 5% for every benchmark, as calibrated)
-PAIRED_FACTOR_ARG = $(if $(filter file,$(origin FACTOR)),,--factor $(FACTOR))
+# Each benchmark is judged with its own factor (its policy, dask_bench/policy.py) unless FACTOR is given.
+FACTOR_ARG = $(if $(FACTOR),--factor $(FACTOR))
 ROUNDS ?= 2
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
 MACHINE ?=
 MACHINE_ARGS = $(if $(MACHINE),--machine "$(MACHINE)")
 PORT   ?= 8080
 VARIANT ?= queuing
-# BENCH="regex" limits compare, noise and ab to some benchmarks (asv -b).
+# BENCH="regex" limits compare, ab and calibrate to some benchmarks (asv -b).
 BENCH_ARGS = $(if $(BENCH),-b "$(BENCH)")
-# Another asv configuration (e.g. a derived one with its own results) for compare, noise and ab;
+# Another asv configuration (e.g. a derived one with its own results) for compare and ab;
 # the default one measures .asv/distributed, which these targets then make first.
 ASV_CONFIG ?= asv.conf.json
 REPO_FOR_CONFIG = $(if $(filter asv.conf.json,$(ASV_CONFIG)),distributed-repo)
-COMPARE_MD ?= compare.md
-# where compare, paired and profile keep HEAD's asv environment and each side's results
+COMPARE_MD ?= out/compare.md
+# where compare and profile keep HEAD's asv environment and each side's results
 COMPARE_DIR ?= .asv/compare
-NOISE_DIR  ?= .asv/noise
 AB_DIR     ?= .asv/ab
-AB_MD      ?= ab-$(VARIANT).md
+AB_MD      ?= out/ab-$(VARIANT).md
 # make calibrate: injected slowdowns (sites and milliseconds per task) and A/A pairs
 SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 3
 
-.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready paired profile profile-args profile-diff profile-diff-args noise ab calibrate detection \
-        publish preview report browser test clean compare-args rev-arg
+.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args ab calibrate detection \
+        publish preview report browser test test-fast clean compare-args rev-arg
 
 help:
-	@echo "make bench [BENCH=regex] install, data ($(SIZE)), distributed repo, asv run of the newest commit, publish"
-	@echo "make test               install, then the whole test suite"
+	@echo "make bench [BENCH=regex]   install, data ($(SIZE)), distributed repo, asv run of the newest commit, report"
+	@echo "make test | test-fast      the whole test suite (CI) | the tier without asv runs or clusters (< 2 min)"
+	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [PROFILE=1]   the verdict (= ./compare)"
+	@echo "  A/A: BASE=HEAD; INTERLEAVED=1 [ROUNDS=2]: asv rounds instead of paired blocks; BUILD_ONLY=1: build only"
 	@echo "make history [RELEASES=\"A B\"] [LATEST=N] [ROUNDS=2]   measure every release without valid stored rounds"
-	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower (faster)"
-	@echo "make load               the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
-	@echo "make compare BASE=<rev> HEAD=<rev> [FACTOR=1.10] [ROUNDS=2] [BENCH=regex]   interleaved verdict"
-	@echo "  (for CI: ./compare BASE HEAD, which exits 0 no regression, 1 regression, 2 error)"
-	@echo "make paired BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05]   both at once, blocks alternating: 5% changes"
-	@echo "  (= make compare PAIRED=1; for CI: ./compare BASE HEAD --paired, exit 0, 1 or 2 as above)"
-	@echo "make noise REV=<rev> [BENCH=regex]                               A/A run: the noise floor, the FACTOR"
-	@echo "make calibrate REV=<rev> [AA=3] [SITES=client,scheduler,worker] [MS=0.1,1] [PAIRED=1]   detection matrix"
-	@echo "make detection [MACHINE=vm]   per counted benchmark: the paired calibration at today's defaults"
-	@echo "make profile BENCH=<regex> [REV=<rev>]    profiles/<benchmark>/<version>/index.html"
-	@echo "make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   the phases and functions that changed"
-	@echo "  (make compare ... PROFILE=1 profiles every regressed benchmark and links the diffs from compare.md;"
-	@echo "   BUILD_ONLY=1 builds both sides and measures nothing: set up online, then compare offline)"
-	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]"
-	@echo "make publish | preview [PORT=8080] | report"
-	@echo "make install | data [SIZE=tiny|small|full] | distributed-repo | clean"
+	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower"
+	@echo "make profile BENCH=<regex> [REV=<rev>] | profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   out/profiles/"
+	@echo "make load                  the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
+	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]   a config A/B"
+	@echo "make calibrate REV=<rev> [PAIRED=1] [AA=3] [SITES=...] [MS=...] | detection   how far the verdict goes"
+	@echo "make publish | preview [PORT=8080] | report | install | data [SIZE=tiny|small|full] | distributed-repo | clean"
 
 install: $(STAMP)
 
@@ -104,7 +93,7 @@ bisect-args:
 # The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO);
 # FASTER=1: the first that made it faster (GOOD the slower revision).
 bisect: bisect-args compare-ready
-	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" --factor $(FACTOR) --config $(ASV_CONFIG) \
+	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" $(FACTOR_ARG) --config $(ASV_CONFIG) \
 	  --workdir $(COMPARE_DIR) $(if $(FASTER),--faster)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
@@ -114,20 +103,18 @@ load: install data $(REPO_FOR_CONFIG) machine check
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
 compare-args:
-	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make $(MAKECMDGOALS) BASE=<rev> HEAD=<rev> [FACTOR=…] [BENCH=regex]"; exit 2; }
+	@test -n "$(BASE)" -a -n "$(HEAD)" || { echo "usage: make $(MAKECMDGOALS) BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=…]"; exit 2; }
 rev-arg:
 	@test -n "$(REV)" || { echo "usage: make $(MAKECMDGOALS) REV=<rev> [BENCH=regex]"; exit 2; }
 
 # Everything a measurement needs; ./compare (the CI command) runs this, then the compare tool itself.
 compare-ready: install $(REPO_FOR_CONFIG) machine check
 
-# make exits 2 for any failed recipe, a regression included: CI should call ./compare (0, 1 or 2).
-# PAIRED=1: the same as make paired (both revisions at once).
+# The verdict (./compare is the same for CI: make exits 2 for any failed recipe, a slower one included).
 compare: compare-args compare-ready
-	$(if $(filter 1,$(PAIRED)),$(PAIRED_TOOL); exit $$?;) \
-	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
-	  --workdir $(COMPARE_DIR) --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(STORED_BASE),--stored-base "$(STORED_BASE)" \
-	  $(if $(MACHINE),--stored-machine "$(MACHINE)")) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
+	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" $(FACTOR_ARG) --config $(ASV_CONFIG) --workdir $(COMPARE_DIR) \
+	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(filter 1,$(INTERLEAVED)),--interleaved --rounds $(ROUNDS)) \
+	  $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
 
 profile-args:
 	@test -n "$(BENCH)" || { echo "usage: make profile BENCH=<regex> [REV=<rev>]"; exit 2; }
@@ -144,29 +131,18 @@ profile-diff: profile-diff-args compare-ready
 	$(PY) -m dask_bench.host.profile "$(BENCH)" --base "$(BASE)" --head "$(HEAD)" --config $(ASV_CONFIG) \
 	  --workdir $(COMPARE_DIR)
 
-noise: rev-arg compare-ready
-	$(PY) -m dask_bench.host.noise "$(REV)" --factor $(FACTOR) --rounds $(ROUNDS) --config $(ASV_CONFIG) \
-	  --workdir $(NOISE_DIR) $(BENCH_ARGS)
-
 ab: rev-arg compare-ready
-	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) --factor $(FACTOR) --rounds $(ROUNDS) \
+	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) $(FACTOR_ARG) --rounds $(ROUNDS) \
 	  --config $(ASV_CONFIG) --workdir $(AB_DIR) --markdown $(AB_MD) $(BENCH_ARGS)
 
 calibrate: rev-arg compare-ready
 	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
-	  $(if $(filter 1,$(PAIRED)),--paired $(PAIRED_FACTOR_ARG),--factor $(FACTOR)) \
+	  $(if $(filter 1,$(PAIRED)),--paired) $(FACTOR_ARG) \
 	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
 # What the committed paired calibrations say about make paired as it is configured today
 detection: install
 	$(PY) -m dask_bench.host.calibrate --summary $(MACHINE_ARGS)
-
-# Both revisions running at once, short blocks alternating: for the benchmarks where make compare's
-# cluster-to-cluster noise hides 5-10% changes (submit latency, map/gather by default).
-PAIRED_TOOL = $(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(PAIRED_FACTOR_ARG) --config $(ASV_CONFIG) \
-	  --workdir $(COMPARE_DIR) $(BENCH_ARGS)
-paired: compare-args compare-ready
-	$(PAIRED_TOOL)
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.
@@ -189,5 +165,9 @@ browser:
 test: install browser
 	$(PY) -m pytest
 
+# The edit-test loop: no asv run, no cluster (tests marked slow are left out).
+test-fast: install
+	$(PY) -m pytest -m "not slow" -q
+
 clean:
-	rm -rf $(VENV) html profiles .pytest_cache compare.md paired.md noise.md ab-*.md calibration.md calibration.json calibration-paired.md calibration-paired.json paired.json
+	rm -rf $(VENV) html out .pytest_cache

@@ -47,8 +47,16 @@ class ComputePersist(ClusterBenchmark):
     def time_sum_persisted(self):
         self.got_sum = workloads.compute(self.client, self.sum_persisted)
 
+    time_sum_from_disk.calibration = "paired-2026.8.0-families-30blocks.json"
+    time_sum_persisted.paired_blocks = 60
+    time_sum_persisted.calibration = "paired-2026.8.0-families-60blocks.json"
+
     def time_persist(self):
         self.got_persisted = workloads.persist(self.client, self.array_to_persist)
+
+    time_persist.paired_blocks = 60
+    time_persist.paired_segments = 8
+    time_persist.calibration = "paired-2026.8.0-rest-60blocks-8segments.json"
 
     def track_cluster_peak_memory(self):
         """Peak resident bytes summed over the workers while they persist the array (one value: shown,

@@ -37,6 +37,10 @@ class Throughput(ClusterBenchmark):
         self.got_completed = workloads.resubmit(self.client, WINDOW, workloads.IN_FLIGHT_PER_WORKER * workers,
                                                 task_ms / 1000)
 
+    time_resubmit_window.paired_blocks = {"4, 1": 60}
+    time_resubmit_window.calibration = {"4, 1": "paired-2026.8.0-families-60blocks.json"}
+    calibration = "paired-2026.8.0-families-30blocks.json"
+
 
 def rosenbrock_score(x: float, y: float) -> float:
     """The tutorial's function, written out again here: the check must not trust the task's own."""
@@ -69,6 +73,8 @@ class RosenbrockSearch(ClusterBenchmark):
         self.got_search = workloads.rosenbrock_search(self.client, SEARCH_SEED, shrink=SEARCH_SHRINK,
                                                       seconds=SEARCH_TASK_SECONDS)
 
+    calibration = "paired-2026.8.0-families-30blocks.json"
+
 
 class LargeResubmit(ClusterBenchmark):
     """10,000 resubmissions through as_completed on 4 workers: run by `make load` only."""
@@ -79,6 +85,7 @@ class LargeResubmit(ClusterBenchmark):
     warmup_time = 0
     timeout = 3600
     sample_deadline = 1800
+    selection = "load"
     answers = {"completed": workloads.LOAD_RESUBMIT_TASKS}
     executes = {"completed": workloads.LOAD_RESUBMIT_TASKS}
 

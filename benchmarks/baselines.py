@@ -12,6 +12,8 @@ from .as_completed import WINDOW
 from .bags import MEAN_RTOL
 from .common import TASK_MS, WORKER_COUNTS, Benchmark, close_to
 
+counted = False  # they do not run distributed: shown beside it, never counted in a verdict
+
 
 class SubmitLatency(Benchmark):
     """concurrent.futures.ProcessPoolExecutor with 2 processes, warm."""

@@ -9,72 +9,18 @@ workers themselves (not by the loop that submits them).
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import inspect
 import random
-import sys
 import time
-from pathlib import Path
 
-from dask_bench import cluster, datasets
+from dask_bench import cluster
 from dask_bench.cluster import Shape
+from dask_bench.identity import version_of
 from dask_bench.settings import worker_counts
 
 __all__ = ["Benchmark", "ClusterBenchmark", "Shape", "WORKER_COUNTS", "TASK_MS", "close_to", "expect"]
 
 WORKER_COUNTS = worker_counts()  # DASK_BENCH_WORKERS, validated: a bad value stops discovery with the fix
 TASK_MS = [0, 1]                  # task durations of the throughput benchmarks
-
-_ROOT = Path(__file__).resolve().parent.parent
-# What every timed body runs besides its own module: asv hashes only a benchmark's own method and
-# setup, so these sources (and the dataset preset) go into each benchmark's version explicitly.
-SHARED_SOURCES = ("benchmarks/__init__.py", "benchmarks/common.py", "dask_bench/workloads.py",
-                  "dask_bench/tasks.py", "dask_bench/cluster.py", "dask_bench/janitor.py",
-                  "dask_bench/datasets.py", "dask_bench/settings.py", "dask_bench/watchdog.py",
-                  "data_prep/manifest.py")
-
-
-def _normalized(source: str) -> str:
-    """Source without comments, docstrings or layout: what a cosmetic edit does not change."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree)
-
-
-def _shared_identity() -> str:
-    digest = hashlib.sha256()
-    for relative in SHARED_SOURCES:
-        digest.update(relative.encode() + b"\0" + _normalized((_ROOT / relative).read_text()).encode() + b"\0")
-    digest.update(datasets.identity().encode())
-    return digest.hexdigest()
-
-
-SHARED_IDENTITY = _shared_identity()
-
-
-def _own_sources(module) -> list[tuple[str, str]]:
-    """(name, source) of the module and of every other dask_bench module it imports (journey.py, say)."""
-    sources = [(module.__name__, inspect.getsource(module))]
-    shared = {(_ROOT / relative).resolve() for relative in SHARED_SOURCES}
-    for value in vars(module).values():
-        if inspect.ismodule(value) and value.__name__.startswith("dask_bench.") \
-                and Path(value.__file__).resolve() not in shared:
-            sources.append((value.__name__, inspect.getsource(value)))
-    return sorted(sources)
-
-
-def version_of(cls) -> str:
-    """A benchmark's asv version: its whole module (class, constants, helpers), the dask_bench modules
-    it imports beyond the shared ones, and SHARED_IDENTITY."""
-    digest = hashlib.sha256(SHARED_IDENTITY.encode())
-    for name, source in _own_sources(sys.modules[cls.__module__]):
-        digest.update(b"\0" + name.encode() + b"\0" + _normalized(source).encode())
-    return digest.hexdigest()
 
 
 class Benchmark:

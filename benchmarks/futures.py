@@ -35,18 +35,33 @@ class SubmitLatency(ClusterBenchmark):
     def time_submit_result(self, workers):
         self.got_one = workloads.submit_result(self.client)
 
+    # How the verdict judges these two (dask_bench/policy.py; the evidence: docs/decisions.md#futures)
+    time_submit_result.selection = "quick"
+    time_submit_result.factor = 1.05
+    time_submit_result.paired_blocks = {"processes": 240, "threads": 120}
+    time_submit_result.paired_segments = 12
+    time_submit_result.calibration = {"processes": "paired-2026.8.0-submit-processes-240blocks.json",
+                                      "threads": "paired-2026.8.0-five-percent-12segments.json"}
+
     def time_map_gather(self, workers):
         self.got_mapped = workloads.map_gather(self.client, MAP_TASKS)
 
     time_map_gather.number = 1
     time_map_gather.repeat = (5, 8, 8.0)
     time_map_gather.warmup_time = 0
+    time_map_gather.selection = "quick"
+    time_map_gather.factor = 1.05
+    time_map_gather.paired_blocks = 60
+    time_map_gather.paired_segments = 12
+    time_map_gather.calibration = "paired-2026.8.0-five-percent-12segments.json"
 
     def time_dependency_chain(self, workers):
         self.got_chain = workloads.dependency_chain(self.client)
 
     def time_compute_delayed(self, workers):
         self.got_delayed = workloads.compute_delayed(self.client)
+
+    calibration = "paired-2026.8.0-futures-defaults-gc-on.json"  # the rest of the class
 
 
 class LargeMap(ClusterBenchmark):
@@ -60,6 +75,7 @@ class LargeMap(ClusterBenchmark):
     warmup_time = 0
     timeout = 3600
     sample_deadline = 1800
+    selection = "load"
     answers = {"mapped": list(range(1, workloads.LOAD_MAP_TASKS + 1))}
     executes = {"mapped": workloads.LOAD_MAP_TASKS}
 

@@ -215,15 +215,6 @@ class SearchResult:
 SEARCH = {"starts": 10, "scale": 5.0, "shrink": 0.99, "stop": 0.001}  # the tutorial's
 
 
-def search_evaluations(scale=SEARCH["scale"], shrink=SEARCH["shrink"], stop=SEARCH["stop"]) -> int:
-    """How many completions rosenbrock_search handles: one per shrink until the scale is below stop."""
-    evaluations = 0
-    while scale >= stop:
-        scale *= shrink
-        evaluations += 1
-    return evaluations
-
-
 def rosenbrock_search(client, seed=0, starts=SEARCH["starts"], scale=SEARCH["scale"], shrink=SEARCH["shrink"],
                       stop=SEARCH["stop"], seconds=0.001) -> SearchResult:
     """The tutorial's dynamic random search: as each point completes, submit a new one around the

@@ -12,6 +12,8 @@ import pytest
 
 from conftest import run, write_asv_config
 
+pytestmark = pytest.mark.slow  # real asv runs or clusters: make test, not make test-fast
+
 # one parameter combination, chosen as asv -b chooses (name with parameters): half the measuring;
 # threads: no worker processes to start in every asv run of the search
 BENCH = r"BENCH=futures.SubmitLatency.time_submit_result\('threads'\)"

@@ -15,6 +15,8 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 from benchmarks.common import ClusterBenchmark
 from dask_bench import journey
 
+pytestmark = pytest.mark.slow  # real asv runs or clusters: make test, not make test-fast
+
 
 class SlowGraphArrival(SchedulerPlugin):
     """Sleeps on the scheduler, in its event loop, each time a task enters the graph: a delay in
@@ -41,14 +43,13 @@ def client(tmp_path_factory):
         yield c
 
 
-def test_phases_add_up_to_the_measured_round_trip(client):
+def test_every_phase_is_measured_none_runs_backwards_and_the_journey_lies_within_the_call(client):
     for _ in range(5):
         started = time.perf_counter()
         j = journey.submit_journey(client)
         elapsed = time.perf_counter() - started
         assert set(j.phases) == set(journey.PHASES)
         assert all(v >= -1e-4 for v in j.phases.values()), j.phases  # one clock: no phase runs backwards
-        assert sum(j.phases.values()) == pytest.approx(j.wall, rel=1e-6)
         # the introspection after the result is not part of the journey: the wall is within the call
         assert j.wall <= elapsed
 

@@ -17,6 +17,8 @@ import pytest
 from conftest import PY, REPO, TWO_RELEASES, run, write_asv_config
 from test_suite import assert_nothing_left, external, processes_with, run_env
 
+pytestmark = pytest.mark.slow  # real asv runs or clusters: make test, not make test-fast
+
 
 def git_rev(repo: Path, rev: str) -> str:
     return subprocess.run(["git", "-C", str(repo), "rev-parse", rev], capture_output=True, text=True,
@@ -98,7 +100,8 @@ OFFLINE = {"DISTRIBUTED_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_INDEX_URL"
 
 
 @pytest.mark.parametrize("how", ["make bench offline + SIGINT", "make compare offline + SIGINT", "./compare + SIGTERM",
-                                 "make history + SIGINT", "make noise offline + SIGTERM", "make ab offline + SIGINT"])
+                                 "make history + SIGINT", "make compare INTERLEAVED=1 offline + SIGTERM",
+                                 "make ab offline + SIGINT"])
 def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_path, how):
     ws = asv_workspace
     marker = {"DASK_BENCH_TEST_RUN": f"{how}-{os.getpid()}"}
@@ -111,8 +114,9 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
     if how.startswith("make bench"):
         args = ["make", "bench", f"BENCH={bench}", "SIZE=tiny"]
         signum, code = signal.SIGINT, None
-    elif how.startswith("make noise"):
-        args = ["make", "noise", "REV=2026.8.0", f"BENCH={bench}", f"NOISE_DIR={tmp_path / 'noise'}"]
+    elif how.startswith("make compare INTERLEAVED=1"):  # an A/A run: asv rounds of one commit as two sides
+        args = ["make", "compare", "BASE=2026.8.0", "HEAD=2026.8.0", "INTERLEAVED=1", f"BENCH={bench}",
+                f"COMPARE_MD={tmp_path / 'c.md'}", f"COMPARE_DIR={ws['root'] / 'compare'}"]
         signum, code = signal.SIGTERM, None
     elif how.startswith("make ab"):
         args = ["make", "ab", "REV=2026.8.0", f"BENCH={bench}"]

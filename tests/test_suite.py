@@ -17,6 +17,8 @@ import pytest
 
 from conftest import ASV, PY, REPO, TWO_RELEASES, asv, run, write_asv_config
 
+pytestmark = pytest.mark.slow  # real asv runs or clusters: make test, not make test-fast
+
 
 @pytest.fixture
 def marker():
@@ -75,8 +77,9 @@ def test_asv_check_finds_every_family(same, tmp_path):
 
 
 def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker, same):
-    from dask_bench.host.asv_run import DEFAULT, LOAD
+    from dask_bench.policy import selection_regex
 
+    DEFAULT, LOAD = selection_regex("default"), selection_regex("load")
     env = run_env(tiny_data, tmp_path, marker, DASK_BENCH_WORKERS="1,2")
     proc = asv("run", *same, "--quick", "--dry-run", "--show-stderr", "-b", DEFAULT, env=env)
     out = proc.stdout + proc.stderr

@@ -144,13 +144,39 @@ def test_paired_blocks_cancel_a_drift_that_hides_the_change_between_rounds():
     drift = RNG.lognormal(0, 0.3, 30)
     base, head = drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift)
     paired = verdict.decide_paired(base, head, factor=1.05)
-    assert paired.verdict == "regression" and 1 < paired.low <= paired.ratio <= paired.high < 1.12
+    assert paired.verdict == "slower" and 1 < paired.low <= paired.ratio <= paired.high < 1.12
     # the same samples judged as rounds measured minutes apart: the drift is noise, the 8% not seen
     as_rounds = verdict.decide(base, head, factor=1.05)
     assert as_rounds.verdict != "regression" and as_rounds.high / as_rounds.low > paired.high / paired.low
     # the same code on both sides, the same drift: not flagged, a narrow interval around 1
     aa = verdict.decide_paired(base, drifting_blocks(10e-3, drift), factor=1.05)
     assert aa.verdict == "same" and aa.low < 1 < aa.high < 1.05
+
+
+def test_same_means_the_whole_interval_lies_within_the_factor():
+    """The paired verdict's three outcomes (an equivalence test beside the test of a difference): an
+    interval that straddles the factor is inconclusive, one inside it is same (a clear change inside
+    still shows its size), one beyond it is slower or faster."""
+    def judged(ratio, low, high, p=1e-6):
+        d = verdict.Decision("same", ratio, low, high, p, p, 1.05)
+        return verdict.three_way(d), verdict.verdict_text(verdict.replace(d, verdict=verdict.three_way(d)))
+
+    assert judged(1.04, 1.02, 1.06) == ("inconclusive", "inconclusive, +4.0%")  # the issue's map/gather case
+    assert judged(1.03, 1.01, 1.049) == ("same", "same, +3.0%")
+    assert judged(1.00, 0.97, 1.03, p=0.8) == ("same", "same")
+    assert judged(1.10, 1.08, 1.12)[0] == "slower" and judged(0.90, 0.88, 0.92)[0] == "faster"
+    assert judged(1.00, 0.93, 1.07, p=0.9) == ("inconclusive", "inconclusive")  # too wide to say
+    assert judged(1.08, 0.99, 1.18, p=0.02)[0] == "inconclusive"  # beyond the factor, not significant
+    # the same through decide_paired, on blocks: a large change, an A/A pair, too few blocks to tell
+    drift = RNG.lognormal(0, 0.1, 40)
+    assert verdict.decide_paired(drifting_blocks(10e-3, drift), drifting_blocks(12e-3, drift), 1.05).verdict == "slower"
+    aa = verdict.decide_paired(drifting_blocks(10e-3, drift), drifting_blocks(10e-3, drift), 1.05)
+    assert aa.verdict == "same" and 1 / 1.05 < aa.low < aa.high < 1.05
+    noisy = [[x] for x in RNG.lognormal(0, 0.08, 8)], [[x] for x in RNG.lognormal(0, 0.08, 8)]
+    assert verdict.decide_paired(*noisy, 1.05).verdict == "inconclusive"
+    # adjusted together, a change that is no longer significant is judged again by the same rule
+    lone = verdict.Decision("slower", 1.08, 1.001, 1.16, 0.009, 1e-6, 1.05)
+    assert verdict.adjusted([lone, *[verdict.replace(lone, p=0.9)] * 5])[0].verdict == "inconclusive"
 
 
 def test_paired_segments_that_sit_apart_are_the_unit_of_evidence():
@@ -164,9 +190,9 @@ def test_paired_segments_that_sit_apart_are_the_unit_of_evidence():
     before = [[1.0] for _ in range(120)]
     apart = [[math.exp(offsets[k] + RNG.normal(0, 0.01))] for k, size in enumerate(sizes) for _ in range(size)]
     as_pairs = verdict.decide_paired(before, apart, 1.05)
-    assert as_pairs.verdict == "regression" and as_pairs.low > 1, as_pairs
+    assert as_pairs.verdict == "slower" and as_pairs.low > 1, as_pairs
     by_segment = verdict.decide_paired(before, apart, 1.05, sizes)
-    assert by_segment.verdict == "insignificant" and by_segment.low < 1 < 1.05 < by_segment.ratio < by_segment.high
+    assert by_segment.verdict == "inconclusive" and by_segment.low < 1 < 1.05 < by_segment.ratio < by_segment.high
     assert math.log(by_segment.high / by_segment.low) > 3 * math.log(as_pairs.high / as_pairs.low)
     spread = RNG.normal(0.02, 0.03, 15)  # every segment the same pairs, in its own order: no offsets
     together = [[math.exp(v)] for _ in sizes for v in RNG.permutation(spread)]
@@ -188,7 +214,7 @@ def test_paired_segments_keep_the_false_alarm_rate_near_its_level():
         offsets = RNG.normal(0, sd_segment, segments)
         after = [[math.exp(o + RNG.normal(0, sd_pair))] for o in offsets for _ in range(per)]
         for how, sizes in (("pairs", None), ("segments", [per] * segments)):
-            alarms[how] += verdict.decide_paired(before, after, 1.0, sizes).verdict in ("regression", "improvement")
+            alarms[how] += verdict.decide_paired(before, after, 1.0, sizes).verdict in ("slower", "faster")
     assert alarms["pairs"] > 0.10 * draws and alarms["segments"] < 0.04 * draws, alarms
 
 
@@ -199,30 +225,31 @@ def test_paired_blocks_need_enough_pairs():
     assert verdict.decide_paired([], [], 1.05).verdict == "no statistics"
 
 
-def test_the_cluster_noise_is_the_newest_calibration_of_the_machine(tmp_path):
-    def write(name, machine, date, sd):
-        (tmp_path / f"calibration-{name}.json").write_text(json.dumps(
-            {"machine": machine, "date": date, "cluster_noise": {"a.B.time_x": {"sd": sd, "df": 7}}}))
-    write("1", "vm", "2026-01-01T00:00:00+00:00", 0.3)
-    write("2", "vm", "2026-02-01T00:00:00+00:00", 0.1)
-    write("3", "other", "2026-03-01T00:00:00+00:00", 0.5)
-    assert verdict.calibrated_noise("vm", tmp_path) == {"a.B.time_x": verdict.Noise(0.1, 7)}
-    assert verdict.calibrated_noise("nowhere", tmp_path) == {}
+def test_the_cluster_noise_is_the_named_calibration_of_the_machine(tmp_path):
+    path = tmp_path / "interleaved.json"
+    path.write_text(json.dumps({"machine": "vm", "date": "2026-02-01T00:00:00+00:00",
+                                "cluster_noise": {"a.B.time_x": {"sd": 0.1, "df": 7}}}))
+    (tmp_path / "calibration-newer.json").write_text(json.dumps(  # another file changes nothing
+        {"machine": "vm", "date": "2026-03-01T00:00:00+00:00", "cluster_noise": {"a.B.time_x": {"sd": 0.5, "df": 7}}}))
+    assert verdict.calibrated_noise("vm", path) == {"a.B.time_x": verdict.Noise(0.1, 7)}
+    assert verdict.calibrated_noise("nowhere", path) == {}
+    assert verdict.calibrated_noise("vm", tmp_path / "absent.json") == {}
     # a calibration that cannot be read stops the verdict, naming the file and the fix
     for corrupt in ("{not json", json.dumps({"machine": "vm", "date": "2026-04-01T00:00:00+00:00",
                                                 "cluster_noise": {"a.B.time_x": {"sd": 0.1}}})):
-        (tmp_path / "calibration-4.json").write_text(corrupt)
-        with pytest.raises(ResultsError, match=r"calibration-4.json is not a readable calibration .*git checkout"):
-            verdict.calibrated_noise("vm", tmp_path)
+        path.write_text(corrupt)
+        with pytest.raises(ResultsError, match=r"interleaved.json is not a readable calibration .*git checkout"):
+            verdict.calibrated_noise("vm", path)
 
 
 def test_the_committed_calibration_gives_every_counted_benchmark_its_noise():
-    from dask_bench.host.calibrate import COUNTED
+    from dask_bench import policy
+    from dask_bench.host.calibrate import is_counted
 
     noise = verdict.calibrated_noise("vm")
-    assert noise, "results/calibration-*.json of machine vm has no cluster_noise"
-    info = json.loads((REPO / "results" / "benchmarks.json").read_text())
-    counted = {n for n, b in info.items() if n != "version" and b.get("type") == "time" and re.match(COUNTED, n)}
+    assert noise, f"{verdict.CLUSTER_NOISE} of machine vm has no cluster_noise"
+    counted = {n for n in policy.benchmark_names() if n.split(".")[2].startswith("time_") and is_counted(n)}
+    assert len(counted) == 13, counted  # the suite's 13 counted time_ benchmarks (names, parameters apart)
     assert counted <= {n.split("(")[0] for n in noise}, counted - {n.split("(")[0] for n in noise}
     assert all(0 < n.sd < 1 and n.df >= 2 for n in noise.values())
 
@@ -318,30 +345,41 @@ def test_an_unknown_machine_names_the_ones_there():
 # -- identity: what the version of a benchmark covers --------------------------------------------
 
 def test_a_benchmarks_version_covers_shared_code_and_the_data_preset(tmp_path, monkeypatch):
-    import benchmarks.common as common
+    from dask_bench import identity
 
-    before = common._shared_identity()
-    assert common._normalized("x = 1  # comment\n") == common._normalized("x = 1\n"), "comments do not count"
+    before = identity._shared_identity()
+    assert identity.normalized("x = 1  # comment\n") == identity.normalized("x = 1\n"), "comments do not count"
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"datasets": {"random": {"preset": "tiny", "seed": 1}}}))
     monkeypatch.setenv("DASK_BENCH_DATA_DIR", str(tmp_path))
-    assert common._shared_identity() != before, "another data preset is another version"
+    assert identity._shared_identity() != before, "another data preset is another version"
     manifest.write_text(json.dumps({"datasets": {"random": {"preset": "tiny", "seed": 2}}}))
-    assert common._shared_identity() != before
+    assert identity._shared_identity() != before
+
+
+def test_a_benchmarks_policy_is_not_part_of_its_version_and_its_code_is():
+    from dask_bench import identity
+
+    source = (REPO / "benchmarks" / "futures.py").read_text()
+    anchor = "    def time_dependency_chain(self, workers):\n"
+    settings = "    time_map_gather.paired_blocks = 999\n    factor = 1.5\n    calibration = {'processes': 'x'}\n\n"
+    assert identity.normalized(source.replace(anchor, settings + anchor)) == identity.normalized(source)
+    timed = source.replace("workloads.map_gather(self.client, MAP_TASKS)", "workloads.map_gather(self.client, 10)")
+    assert timed != source and identity.normalized(timed) != identity.normalized(source)
+    assert identity.normalized(source.replace("    number = 10\n", "    number = 5\n")) != identity.normalized(source)
 
 
 def test_a_benchmarks_version_covers_the_dask_bench_modules_it_imports(monkeypatch):
-    import benchmarks.common as common
     import benchmarks.journey as bench_journey
-    from dask_bench import journey
+    from dask_bench import identity, journey
 
-    names = [name for name, _ in common._own_sources(bench_journey)]
+    names = [name for name, _ in identity._own_sources(bench_journey)]
     assert names == ["benchmarks.journey", "dask_bench.journey"]
-    before = common.version_of(bench_journey.TaskJourney)
-    real = common.inspect.getsource
-    monkeypatch.setattr(common.inspect, "getsource",
+    before = identity.version_of(bench_journey.TaskJourney)
+    real = identity.inspect.getsource
+    monkeypatch.setattr(identity.inspect, "getsource",
                         lambda obj: real(obj) + ("\nPHASES = ()\n" if obj is journey else ""))
-    assert common.version_of(bench_journey.TaskJourney) != before, "a change in dask_bench/journey.py is a new version"
+    assert identity.version_of(bench_journey.TaskJourney) != before, "a change in dask_bench/journey.py is a new version"
 
 
 # -- the calibration's injections --------------------------------------------------------------
@@ -514,7 +552,9 @@ def test_history_measures_again_what_the_current_code_would_time_differently(tmp
     from data_prep.manifest import GENERATOR_VERSION
     from data_prep.presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED, PRESETS
     from dask_bench.host import history
-    from dask_bench.host.asv_run import DEFAULT
+    from dask_bench.policy import selection_regex
+
+    DEFAULT = selection_regex("default")
 
     # A benchmark's version covers the data preset, read from the manifest when the module is imported:
     # compute the versions in a fresh process that sees the manifest of the default data (whatever data
@@ -610,6 +650,7 @@ def test_forget_removes_some_benchmarks_and_their_rounds_and_keeps_the_rest(tmp_
     assert sorted(p.name for p in (tmp_path / machine).iterdir()) == sorted(["machine.json", path.name])
 
 
+@pytest.mark.slow  # real benchmark servers
 def test_paired_blocks_kept_segment_by_segment_resume_only_under_the_same_key(tmp_path, capsys):
     """paired.Progress: a run stopped after its first of 3 segments (its file as that run left it)
     resumes with the 2 segments missing, the first's blocks reused as they were; another key
@@ -653,7 +694,7 @@ def test_paired_blocks_kept_segment_by_segment_resume_only_under_the_same_key(tm
     # a unit that fails keeps nothing, and discard leaves no file behind
     failing = paired.Progress(tmp_path / "failing.json", key)
     measured, failed = paired.measure_all((python, python), [["no.such.benchmark"]], 2, 0.0, tmp_path,
-                                          progress=failing)
+                                          segments=1, progress=failing)
     assert set(failed) == {"no.such.benchmark"} and not (tmp_path / "failing.json").exists()
     paired.Progress(path, key).discard()
     assert not path.exists() and not list(tmp_path.glob("*.partial"))
@@ -675,6 +716,7 @@ def test_paired_says_when_its_selection_holds_the_load_benchmarks():
     assert paired.load_note(paired.pairable_units([label for label in labels if re.search(others, label)])) is None
 
 
+@pytest.mark.slow  # real benchmark servers
 def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path, capsys):
     """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""
@@ -691,7 +733,8 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
         assert [error is not None for error in failed[works]] == [pythons[0] == broken, pythons[1] == broken]
         assert paired.judge(measured, failed, 1.05)[works].verdict == expected
     # one failed unit does not stop the next: two units, the first broken on HEAD
-    measured, failed = paired.measure_all((python, python), [["no.such.benchmark"], [works]], 3, 0.0, tmp_path)
+    measured, failed = paired.measure_all((python, python), [["no.such.benchmark"], [works]], 3, 0.0, tmp_path,
+                                          segments=1)
     assert set(failed) == {"no.such.benchmark"} and "no benchmark" in failed["no.such.benchmark"][1]
     before, after, segments = measured[works]
     assert segments == ()  # one segment
@@ -730,31 +773,22 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 
 
-def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given(monkeypatch):
-    """An 8% slowdown, clear in the pairs: a regression at the 5% every benchmark is calibrated for
-    (the journey's phases in segments); a benchmark given 10% of its own (FACTOR_NEEDED) calls it
-    the same, and --factor sets one for all. Every per-benchmark setting names benchmarks that
-    exist (a renamed one would fall to the default)."""
+def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_given():
+    """An 8% slowdown, clear in the pairs: slower for map/gather, whose policy's factor is 1.05, not
+    for a journey phase, whose factor is the default 1.10; --factor sets one for all."""
     from dask_bench.host import paired
-    from dask_bench.drive import benchmarks
 
     drift = RNG.lognormal(0, 0.15, 30)
     blocks = (drifting_blocks(10e-3, drift), drifting_blocks(10.8e-3, drift))
     family, phase = "futures.SubmitLatency.time_map_gather('threads')", "journey.TaskJourney.time_phase('map', 'submit')"
-    assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}).values())
-    assert paired.describe_factor(None) == "factor 1.05"
-    with monkeypatch.context() as patched:
-        patched.setattr(paired, "FACTOR_NEEDED", ((r"^journey\.", 1.10), (r"", 1.05)))
-        judged = paired.judge({family: blocks, phase: blocks}, {})
-        assert judged[family].verdict == "regression" and judged[phase].verdict == "same", judged
-        assert paired.describe_factor(None) == "factor 1.1 for journey.*, 1.05 for the rest"
-        assert all(d.verdict == "regression" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
-    # the journey's offsets between pairs of servers vary; a benchmark without a pattern gets one segment
+    assert (paired.factor_of(family), paired.factor_of(phase)) == (1.05, 1.10)
+    judged = paired.judge({family: blocks, phase: blocks}, {})
+    assert judged[family].verdict == "slower" and judged[phase].verdict != "slower", judged
+    assert all(d.verdict == "slower" for d in paired.judge({family: blocks, phase: blocks}, {}, 1.05).values())
+    assert paired.describe_factor(None) == "each benchmark's own factor"
+    # the journey's offsets between pairs of servers vary; a benchmark without a setting gets one segment
     chain = "futures.SubmitLatency.time_dependency_chain('threads')"
     assert paired.segments_needed([phase]) > 1 == paired.segments_needed([chain])
-    labels = list(benchmarks())
-    for pattern, _ in paired.BLOCKS_NEEDED + paired.FACTOR_NEEDED + paired.SEGMENTS_NEEDED:
-        assert any(re.search(pattern, label) for label in labels), pattern
 
 
 def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_path, monkeypatch):
@@ -770,7 +804,7 @@ def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_
     args = (["a" * 40, "b" * 40], configs, unit, None, 0.5, None)
     key = paired.run_key(*args)
     assert key == paired.run_key(*args) and key["blocks"] == [paired.blocks_needed(unit[0])]
-    for changed in ((["a" * 40, "c" * 40], *args[1:]), (*args[:2], [["x.y.time_w"]], *args[3:]),
+    for changed in ((["a" * 40, "c" * 40], *args[1:]), (*args[:2], [["errors.ErrorPath.time_error_surfaces"]], *args[3:]),
                     (*args[:3], 60, *args[4:]), (*args[:4], 0.2, None), (*args[:5], 4)):
         assert paired.run_key(*changed) != key, changed
     configs[1].write_text('{"matrix": {"numpy": []}}')
@@ -786,10 +820,11 @@ def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_
     assert paired.run_key(*args)["code"] != key["code"]
 
 
-def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_todays_defaults(tmp_path, capsys):
-    """calibrate --summary: per label the newest paired calibration of the machine that measured it
-    with the blocks and segments make paired gives it now; one at other blocks or segments, of another
-    machine or of make compare does not count, so a label whose defaults changed shows uncalibrated."""
+def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays_defaults(tmp_path, capsys):
+    """calibrate --summary: per label the paired calibration its policy names, when it measured the
+    label on this machine with the blocks and segments its policy gives now; one at other blocks or
+    segments, of another machine or of make compare does not count, so a label whose defaults
+    changed shows uncalibrated."""
     from dask_bench.host import calibrate
     from dask_bench.host.paired import blocks_needed, segments_needed
 
@@ -805,34 +840,34 @@ def test_the_detection_summary_takes_each_benchmarks_latest_calibration_at_today
                                                  "segments": segments, "matrix": entries}))
         return tmp_path / name
 
-    files = [
-        write("old.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.09), entry(slow, 0.12)],
-              {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: 12, slow: 1}),
-        write("new.json", "2026-11-02T00:00:00+00:00", [entry(fast, 0.04)], blocks_needed([fast]), 12),
-        write("other-segments.json", "2026-11-03T00:00:00+00:00", [entry(fast, 0.01)], blocks_needed([fast]), 4),
-        write("other-machine.json", "2026-11-04T00:00:00+00:00", [entry(slow, 0.01)], blocks_needed([slow]), None,
-              machine="laptop"),
-        write("unpaired.json", "2026-11-05T00:00:00+00:00", [entry(slow, 0.02)], blocks_needed([slow]), None,
-              mode=None),
-    ]
-    got = calibrate.coverage(files, [fast, slow, "errors.ErrorPath.time_error_surfaces"], "vm")
-    assert [(e["file"], e["detectable_effect"]) for e in got[:2]] == [("new.json", 0.04), ("old.json", 0.12)]
+    both = write("both.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.04), entry(slow, 0.12)],
+                 {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: 12, slow: 1})
+    other_segments = write("other-segments.json", "2026-11-03T00:00:00+00:00", [entry(fast, 0.01)],
+                           blocks_needed([fast]), 4)
+    other_machine = write("other-machine.json", "2026-11-04T00:00:00+00:00", [entry(slow, 0.01)],
+                          blocks_needed([slow]), None, machine="laptop")
+    unpaired = write("unpaired.json", "2026-11-05T00:00:00+00:00", [entry(slow, 0.02)], blocks_needed([slow]), None,
+                     mode=None)
+    error = "errors.ErrorPath.time_error_surfaces"
+    got = calibrate.coverage({fast: both, slow: both, error: None}, "vm")
+    assert [(e["file"], e["detectable_effect"]) for e in got[:2]] == [("both.json", 0.04), ("both.json", 0.12)]
     assert got[2] is None
-    text = calibrate.render_coverage([fast, slow, "errors.ErrorPath.time_error_surfaces"], got, "vm")
+    for path, label in ((other_segments, fast), (other_machine, slow), (unpaired, slow)):
+        assert calibrate.coverage({label: path}, "vm") == [None], path.name
+    text = calibrate.render_coverage([fast, slow, error], got, "vm")
     assert "**2 of 3** calibrated, **1** meet their goal, **0** A/A false alarms" in text  # 12% misses 10%
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
-    assert "4.0%" in rows[fast] and "yes (≤5%)" in rows[fast] and "new.json (2026-11-02)" in rows[fast]
+    assert "4.0%" in rows[fast] and "yes (≤5%)" in rows[fast] and "both.json (2026-11-01)" in rows[fast]
     assert "12.0%" in rows[slow] and "no (≤10%)" in rows[slow]
-    assert "not calibrated at these defaults" in rows["errors.ErrorPath.time_error_surfaces"]
+    assert "not calibrated at these defaults" in rows[error]
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):
-        calibrate.coverage([broken], [fast], "vm")
+        calibrate.coverage({fast: broken}, "vm")
     no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), 12)
-    json.loads(no_date.read_text())  # well-formed JSON, but not a calibration's
     no_date.write_text(no_date.read_text().replace('"date": null, ', ""))
     with pytest.raises(calibrate.CalibrationError, match="no-date.json: not a paired calibration's JSON"):
-        calibrate.coverage([no_date], [fast], "vm")
+        calibrate.coverage({fast: no_date}, "vm")
     for argv, needle in ((["--summary", "2026.8.0"], "give no revision"), (["--summary", "--aa", "2"], "--aa"),
                          (["2026.8.0", "--machine", "vm"], "--machine goes with --summary")):
         assert calibrate.main(argv) == 2, argv

@@ -19,9 +19,10 @@ import sys
 from pathlib import Path
 
 from . import asvapi
-from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
-from .compare import (CompareError, Side, check_options, compare, load_config, measure_interleaved,
-                      measurement_options, render, resolve)
+from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
+from .cli import ToolError, guarded_main
+from .compare import Side, check_options, compare, measure_interleaved, measurement_options, render
+from .revisions import load_config, resolve
 from .results import ResultsError, runs
 
 VARIANTS = {
@@ -68,24 +69,23 @@ def main(argv=None) -> int:
         for value in (a, b):
             names = env_names(both.results_dir, commit, variable, value)
             if not names and args.no_run:
-                raise CompareError(f"no results of {args.rev} with {variable}={value} in {both.results_dir}: "
+                raise ToolError(f"no results of {args.rev} with {variable}={value} in {both.results_dir}: "
                                    "run without --no-run first")
             if len(names) != 1:
-                raise CompareError(f"expected one environment with {variable}={value}, found {list(names)}")
+                raise ToolError(f"expected one environment with {variable}={value}, found {list(names)}")
             sides.append(Side(f"{variable}={value}", config, commit, names))
         rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
-    except (CompareError, ResultsError) as exc:
+    except (ToolError, ResultsError) as exc:
         print(f"ab: error: {exc}", file=sys.stderr)
         return 2
     text = render(rows, sides[0], sides[1], args.factor, title=f"distributed {args.rev}: {variable} {a} (A) -> {b} (B)")
     print(text)
-    markdown = args.markdown or REPO_ROOT / f"ab-{args.variant}.md"
+    markdown = args.markdown or OUT_DIR / f"ab-{args.variant}.md"
+    markdown.parent.mkdir(parents=True, exist_ok=True)
     markdown.write_text(text)
     print(f"(written to {markdown})")
     return 0
 
 
 if __name__ == "__main__":
-    from .compare import guarded_main
-
     sys.exit(guarded_main(main=main, prog="ab"))

@@ -9,6 +9,7 @@ from asv.util import load_json
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 MAIN_CONFIG = REPO_ROOT / "asv.conf.json"
+OUT_DIR = REPO_ROOT / "out"  # what each run writes for people (tables, JSON, profiles): ignored by git
 _PATH_KEYS = ("repo", "env_dir", "results_dir", "html_dir", "benchmark_dir")
 
 

@@ -22,40 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
 
-# Which benchmarks a run includes. The load benchmarks take minutes a sample: `make load` runs them,
-# the default run (make bench, compare, noise, ab, calibrate) leaves them out.
-LOAD = r"^(futures\.LargeMap|as_completed\.LargeResubmit)\."
-DEFAULT = r"^(?!futures\.LargeMap\.|as_completed\.LargeResubmit\.)"
+from .cli import Stopped, signals_stop
 
 TERM_GRACE = 2.0     # seconds for asv's processes to exit after SIGTERM
 JANITOR_GRACE = 6.0  # seconds for the janitors to remove what the clusters left
-
-
-class Stopped(BaseException):
-    """SIGINT or SIGTERM arrived; `signum` says which."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextmanager
-def signals_stop():
-    """Within the block, SIGINT and SIGTERM raise Stopped (SIGTERM would otherwise end Python at once)."""
-    def handler(signum, frame):
-        raise Stopped(signum)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 def _is_janitor(proc: psutil.Process) -> bool:
@@ -176,13 +150,15 @@ def _results_dir(asv_args: list[str]) -> Path | None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.asv_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
-    parser.add_argument("--selection", choices=("default", "load"), help="add -b for the default run's or the "
-                        "load benchmarks")
+    parser.add_argument("--selection", choices=("quick", "default", "load"), help="add -b for the benchmarks of "
+                        "this selection (their policy, dask_bench/policy.py)")
     parser.add_argument("asv_args", nargs=argparse.REMAINDER, help="-- then asv's own arguments")
     args = parser.parse_args(argv)
     asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
     if args.selection:
-        asv_args = [*asv_args[:1], "-b", {"default": DEFAULT, "load": LOAD}[args.selection], *asv_args[1:]]
+        from .. import policy
+
+        asv_args = [*asv_args[:1], "-b", policy.selection_regex(args.selection), *asv_args[1:]]
     results = args.results or _results_dir(asv_args)
     try:
         return run(asv_args, results)

@@ -17,11 +17,13 @@ from asv.machine import Machine
 from asv.results import Results
 from asv.util import UserError, human_value, load_json
 
+from .cli import ToolError
+
 __all__ = ["AsvError", "Results", "benchmark_descriptions", "config", "host_machine", "human_value",
            "iter_machine_results", "load_json", "machines", "remove_results"]
 
 
-class AsvError(Exception):
+class AsvError(ToolError):
     """asv refused something (a config, a results file): the message says what."""
 
 

@@ -25,12 +25,13 @@ from pathlib import Path
 
 from . import asvapi, verdict
 from .asv_config import MAIN_CONFIG
-from .compare import (DEFAULT_FACTOR, WORK_DIR, CompareError, Side, check_factor, compare, load_config,
-                      measure_round, prebuild, resolve, side_config)
+from .cli import ToolError, check_factor, guarded_main
+from .compare import DEFAULT_FACTOR, Side, compare, measure_round
+from .revisions import WORK_DIR, load_config, prebuild, resolve, side_config
 from .results import ResultsError
 
 
-class BisectError(Exception):
+class BisectError(ToolError):
     pass
 
 
@@ -83,7 +84,7 @@ class Bisection:
         """'bad', 'good' or 'skip' (does not build), measuring until the rule decides."""
         try:
             prebuild(self.config_of(commit), commit)  # never measure a commit right after building it
-        except CompareError:
+        except ToolError:
             pass
         if not built(load_config(self.candidate_config).env_dir, commit):
             self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
@@ -160,7 +161,7 @@ def main(argv=None) -> int:
         bisection = Bisection(args.config, args.bench, good, args.factor, args.max_rounds, args.workdir,
                               faster=args.faster)
         first, maybe = bisection.run(bad)
-    except (BisectError, CompareError, ResultsError, asvapi.AsvError) as exc:
+    except ToolError as exc:
         print(f"bisect: error: {exc}", file=sys.stderr)
         return 2
     repo = conf.repo
@@ -174,6 +175,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .compare import guarded_main
-
     sys.exit(guarded_main(main=main, prog="bisect"))

@@ -14,7 +14,7 @@ rounds, samples appended, rounds recorded), then each is compared with REV by th
 
 The sides of the same code (REV and the A/A commits) also measure the cluster-to-cluster noise of
 every benchmark (the spread of their log round-medians around the mean, dask_bench.host.verdict.Noise),
-written to calibration.json as `cluster_noise`: committed as results/calibration-<rev>.json, it is
+written to calibration.json as `cluster_noise`: committed as results/calibration/interleaved-<rev>.json (named in verdict.CLUSTER_NOISE), it is
 the noise `make compare` judges this machine's comparisons against. The calibration's own verdicts
 never use the data they judge: every pair is judged with the noise of this machine's committed
 calibration (an earlier run, as every later comparison is), or, on a machine calibrated for the
@@ -30,8 +30,9 @@ directory already holds (the same REV and side commits, benchmarks, blocks, segm
 configurations and code the servers run) is not measured again.
 
 `--summary` (`make detection`) measures nothing: per counted benchmark `make paired` judges, the
-newest committed paired calibration (results/calibration-paired-*.json) of the machine that measured
-it with the blocks and segments make paired gives it today, or "not calibrated at these defaults".
+paired calibration its policy names (results/calibration/, dask_bench/policy.py), if it measured the
+benchmark on this machine at the blocks and segments its policy gives today; else "not calibrated at
+these defaults".
 """
 
 from __future__ import annotations
@@ -51,25 +52,20 @@ from pathlib import Path
 import tabulate
 
 from . import asvapi, verdict
-from .asv_config import REPO_ROOT, derive
-from .compare import (DEFAULT_FACTOR, CompareError, Row, Side, check_options, compare, load_config, measure_interleaved,
-                      measurement_options, measurements_of, prebuild, refuse_unused, resolve)
-from .paired import (DEFAULT_BENCH, PairedError, Pairs, Progress, blocks_needed, describe_factor, factor_of,
+from .asv_config import OUT_DIR, REPO_ROOT, derive
+from .. import policy
+from .cli import ToolError, guarded_main, refuse_unused
+from .compare import (DEFAULT_FACTOR, Row, Side, check_options, compare, measure_interleaved, measurement_options,
+                      measurements_of)
+from .paired import (PairedError, Pairs, Progress, blocks_needed, describe_factor, factor_of,
                      judge, measure_all, pairable_units, run_key, segments_needed)
-from .profile import ProfileError, environment_python, matched
+from .revisions import environment_python, load_config, matched, prebuild, resolve
 from .results import ResultsError
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
-# Every benchmark a verdict counts (not the baselines, which do not run distributed, nor the load
-# benchmarks, which `make load` runs).
-COUNTED = r"^(?!baselines\.|futures\.LargeMap\.|as_completed\.LargeResubmit\.)"
 IDENTITY = {"GIT_AUTHOR_NAME": "dask-bench calibrate", "GIT_AUTHOR_EMAIL": "calibrate@localhost",
             "GIT_COMMITTER_NAME": "dask-bench calibrate", "GIT_COMMITTER_EMAIL": "calibrate@localhost",
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-# Goals (issue: verdicts you can trust): minimum detectable effect per family, as a fraction.
-GOALS = {"futures.SubmitLatency.time_submit_result": 0.05, "futures.SubmitLatency.time_map_gather": 0.05}
-DEFAULT_GOAL = 0.10
-
 
 @dataclass(frozen=True)
 class Site:
@@ -90,7 +86,7 @@ SITES = {
 }
 
 
-class CalibrationError(Exception):
+class CalibrationError(ToolError):
     pass
 
 
@@ -159,9 +155,14 @@ def cluster_noise(sides: list[Side], only: list[str]) -> dict[str, verdict.Noise
     return {name: n for name, n in noise.items() if n is not None}
 
 
+def is_counted(label: str) -> bool:
+    """Every benchmark a verdict counts, but the load benchmarks (make load's)."""
+    return policy.counted(label) and policy.policy_of(label).selection != "load"
+
+
 def goal_of(benchmark: str) -> float:
     name = benchmark.split("(")[0]
-    return GOALS.get(name, DEFAULT_GOAL)
+    return policy.policy_of(name).goal
 
 
 def matrix(rows_by_side: dict, factor) -> list[dict]:
@@ -183,7 +184,8 @@ def matrix(rows_by_side: dict, factor) -> list[dict]:
                 entry["aa"].append(cell)
             else:
                 entry["injections"][side] = cell
-        alarms = sum(c["verdict"] in ("regression", "improvement", "failing") for c in entry["aa"])
+        alarms = sum(c["verdict"] in ("regression", "improvement", "slower", "faster", "failing") for c in entry["aa"])
+        entry["inconclusive"] = sum(c["verdict"] == verdict.INCONCLUSIVE for c in entry["aa"])
         effects = [c["detectable_effect"] for c in entry["aa"]]
         entry["false_alarms"] = alarms
         entry["detectable_effect"] = max(effects) if effects and not any(map(math.isnan, effects)) else math.nan
@@ -207,11 +209,11 @@ def render(table: list[dict], rev: str, factor: float | None, aa: int, sides: li
         cells = []
         for side in injections:
             c = e["injections"].get(side)
-            cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] == 'regression' else 'no'} "
+            cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] in ('regression', 'slower') else c['verdict']} "
                          f"{verdict.three_digits(c['ratio'])}" if c['ratio'] == c['ratio'] else c["verdict"])
         mde = e["detectable_effect"]
         sd = noise.get(e["benchmark"])
-        rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}",
+        rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}", f"{e.get('inconclusive', 0)}/{len(e['aa'])}",
                      "n/a" if sd is None else f"{sd.sd * 100:.1f}%",
                      "blind" if math.isnan(mde) else f"{mde * 100:.1f}%",
                      ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
@@ -225,7 +227,7 @@ def render(table: list[dict], rev: str, factor: float | None, aa: int, sides: li
             "against. Detectable effect: "
             f"the smallest change the rule flags given the worst A/A pair (its offset times the "
             f"{verdict.CONFIDENCE:.0%} interval's half-width), never below the factor. {judged_with}\n\n")
-    headers = ["Benchmark", "A/A false alarms", "Cluster noise", "Detectable effect", "Goal met", *injections]
+    headers = ["Benchmark", "A/A false alarms", "A/A inconclusive", "Cluster noise", "Detectable effect", "Goal met", *injections]
     return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
@@ -254,7 +256,7 @@ def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int |
     for name, side in sides.items():
         prebuild(side.config, side.commit)
         pythons[name] = environment_python(side.config)
-    units = pairable_units([label for label in matched(pythons["REV"], regex) if re.search(COUNTED, label)])
+    units = pairable_units([label for label in matched(pythons["REV"], regex) if is_counted(label)])
     if not units:
         raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
     logs = workdir / "paired-logs"
@@ -297,31 +299,32 @@ def judge_again(path: Path, factor: float | None) -> str:
                   data.get("machine", "unknown"), method, None, PAIRED_JUDGED_WITH)
 
 
-def coverage(calibrations: list[Path], labels: list[str], machine: str) -> list[dict]:
-    """Per label (in order): the latest of the paired `calibrations` (their JSON) of `machine` that
-    measured it at the blocks and segments `make paired` gives it today (paired.BLOCKS_NEEDED,
-    SEGMENTS_NEEDED), its matrix entry with `file`, `date`, `blocks`, `segments`; None where none did,
+def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
+    """Per label (in order), the entry of the paired calibration its policy names (`named`: label ->
+    path) with `file`, `date`, `blocks`, `segments`; None where it names none, or where that file was
+    measured on another machine or at other blocks or segments than the label's policy gives today,
     so that a default changed since its calibration shows as not calibrated."""
-    found: dict[str, dict] = {}
-    for path in calibrations:
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
-        if not isinstance(data, dict) or data.get("mode") != "paired" or data.get("machine") != machine:
-            continue
-        try:
-            for entry in data["matrix"]:
-                label = entry["benchmark"]
-                blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
-                blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
-                if (label in labels and (blocks, segments) == (blocks_needed([label]), segments_needed([label]))
-                        and data["date"] >= found.get(label, {}).get("date", "")):
-                    found[label] = {**entry, "file": path.name, "date": data["date"], "blocks": blocks,
-                                    "segments": segments}
-        except (KeyError, TypeError) as exc:
-            raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
-    return [found.get(label) for label in labels]
+    found = []
+    for label, path in named.items():
+        entry = None
+        if path is not None:
+            try:
+                data = json.loads(Path(path).read_text())
+            except (OSError, ValueError) as exc:
+                raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
+            try:
+                if isinstance(data, dict) and data.get("mode") == "paired" and data.get("machine") == machine:
+                    blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
+                    blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
+                    for item in data["matrix"]:
+                        if item["benchmark"] == label and (blocks, segments) == (blocks_needed([label]),
+                                                                                 segments_needed([label])):
+                            entry = {**item, "file": Path(path).name, "date": data["date"], "blocks": blocks,
+                                     "segments": segments}
+            except (KeyError, TypeError) as exc:
+                raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
+        found.append(entry)
+    return found
 
 
 def render_coverage(labels: list[str], entries: list[dict | None], machine: str) -> str:
@@ -334,7 +337,7 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
     covered = [e for e in entries if e is not None]
     head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
             f"Each counted benchmark `make paired` judges, with the blocks and segments it measures today, and "
-            f"the latest committed paired calibration that measured it so: **{len(covered)} of {len(labels)}** "
+            f"the calibration its policy names, if it measured it so: **{len(covered)} of {len(labels)}** "
             f"calibrated, **{sum(map(met, covered))}** meet their goal, "
             f"**{sum(e['false_alarms'] for e in covered)}** A/A false alarms. Detectable effect: the worst A/A "
             f"pair's offset times the {verdict.CONFIDENCE:.0%} interval's half-width, never below the factor.\n\n")
@@ -342,12 +345,14 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
     return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
-def summary(results_dir: Path, machine: str) -> str:
-    """The coverage table of every counted benchmark `make paired` judges (the suite's own list)."""
-    labels = [label for unit in pairable_units([label for label in matched(Path(sys.executable), COUNTED)])
-              for label in unit]
-    return render_coverage(labels, coverage(sorted(results_dir.glob("calibration-paired-*.json")), labels,
-                                            machine), machine)
+def summary(machine: str) -> str:
+    """The coverage table of every counted benchmark a paired verdict judges (the suite's own list),
+    each from the calibration its policy names."""
+    labels = [label for unit in pairable_units([label for label in matched(
+        Path(sys.executable), policy.selection_regex("default")) if is_counted(label)]) for label in unit]
+    named = {label: (policy.CALIBRATION_DIR / name if (name := policy.policy_of(label).calibration) else None)
+             for label in labels}
+    return render_coverage(labels, coverage(named, machine), machine)
 
 
 def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:
@@ -358,11 +363,12 @@ def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:
             raise CalibrationError(f"{mode} measures nothing: give no revision")
         refuse_unused(parser, args, used, mode)
         text = text_of()
-    except (CalibrationError, CompareError, ProfileError) as exc:
+    except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
     print(text)
     if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(text)
     return 0
 
@@ -376,7 +382,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
     parser.add_argument("--paired", action="store_true",
-                        help=f"calibrate make paired instead (default BENCH {DEFAULT_BENCH}); writes calibration-paired.md")
+                        help=f"calibrate make paired instead (default BENCH: the quick selection); writes calibration-paired.md")
     parser.add_argument("--blocks", type=int, help="with --paired: blocks a side (default: what each benchmark needs, "
                         "as make paired: paired.BLOCKS_NEEDED)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
@@ -385,13 +391,13 @@ def main(argv=None) -> int:
     measurement_options(parser, WORK_DIR, None)
     parser.add_argument("--summary", action="store_true",
                         help="measure nothing: per counted benchmark make paired judges, the latest committed paired "
-                             "calibration (results/calibration-paired-*.json) at today's blocks and segments")
+                             "calibration its policy names (results/calibration/) at today's blocks and segments")
     parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
     args = parser.parse_args(argv)
     if args.summary:
         return _without_measuring(parser, args, "--summary", {"summary", "machine", "markdown"},
-                                  lambda: summary(REPO_ROOT / "results", args.machine or asvapi.host_machine()))
+                                  lambda: summary(args.machine or asvapi.host_machine()))
     if args.machine is not None:
         print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
         return 2
@@ -399,12 +405,12 @@ def main(argv=None) -> int:
         if args.factor is not None:
             try:
                 check_options(args)
-            except CompareError as exc:
+            except ToolError as exc:
                 print(f"calibrate: error: {exc}", file=sys.stderr)
                 return 2
         return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
                                   lambda: judge_again(args.judge, args.factor))
-    args.markdown = args.markdown or REPO_ROOT / ("calibration-paired.md" if args.paired else "calibration.md")
+    args.markdown = args.markdown or OUT_DIR / ("calibration-paired.md" if args.paired else "calibration.md")
     try:
         if not args.rev:
             raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
@@ -435,7 +441,7 @@ def main(argv=None) -> int:
                  for i, (name, commit) in enumerate(commits.items())}
         aa_sides = [n for n in sides if n.startswith("A/A")]
         if args.paired:
-            regex = "|".join(args.bench) or DEFAULT_BENCH
+            regex = "|".join(args.bench) or policy.selection_regex("quick")
             rows, kept = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir,
                                      args.segments)
             noise, committed = {}, None
@@ -449,7 +455,7 @@ def main(argv=None) -> int:
                          if max(segments) > 1 else "")
                       + "alternating, and judged as `make paired` judges")
         else:
-            bench = args.bench or [COUNTED]
+            bench = args.bench or [policy.selection_regex("default")]
             if not args.no_run:
                 measure_interleaved(list(sides.values()), bench, args.rounds)
             # Never judge a pair with the noise of its own data: with the noise this machine's committed
@@ -462,7 +468,7 @@ def main(argv=None) -> int:
             noise = cluster_noise([sides["REV"], *(sides[n] for n in aa_sides)], bench)
             method = (f"measured ({args.rounds} round(s) per side, interleaved) and compared as `make compare` "
                       "does")
-    except (CalibrationError, CompareError, ResultsError, PairedError, ProfileError, OSError) as exc:
+    except (ToolError, OSError) as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
     table = matrix(rows, (lambda name: factor_of(name, args.factor)) if args.paired else args.factor)
@@ -475,6 +481,7 @@ def main(argv=None) -> int:
     text = render(table, args.rev, args.factor, sum(n.startswith("A/A") for n in commits), list(commits),
                   asvapi.host_machine(), method, noise, judged_with)
     print(text)
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
@@ -491,6 +498,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .compare import guarded_main
-
     sys.exit(guarded_main(main=main, prog="calibrate"))

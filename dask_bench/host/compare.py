@@ -1,9 +1,13 @@
-"""`make compare`: measure two revisions of distributed with asv, interleaved, and give a verdict.
+"""`./compare BASE HEAD` (and `make compare`): the one command that compares two revisions.
 
-    python -m dask_bench.host.compare BASE HEAD [--factor 1.10] [--rounds 2] [--bench REGEX]
-    python -m dask_bench.host.compare BASE HEAD --stored-base results --stored-machine vm   # HEAD only
+    ./compare BASE HEAD [-b REGEX] [--factor F] [--blocks N] [--profile]    the paired verdict (default)
+    ./compare BASE HEAD --interleaved [--rounds 2] [--factor 1.10]         asv rounds, interleaved
 
-Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
+By default both revisions run at once and their blocks alternate (dask_bench.host.paired): the
+calibrated verdict, exit 0 same or faster, 1 slower, 3 inconclusive, 2 error. A/A: BASE = HEAD.
+
+--interleaved: the asv measurement this module implements, which `make history` and `make bisect`
+build on. Both sides are measured fresh, in ROUNDS rounds that alternate the order (BASE, HEAD, HEAD, BASE,
 …), each round a separate `asv run` of one round per benchmark whose samples are appended (and
 how many each round added recorded: the verdict judges rounds, one cluster each): the drift of a
 shared, noisy machine falls on both sides alike. BASE and HEAD may be the same revision (an A/A
@@ -12,7 +16,7 @@ overwrites the results history in results/. The verdict per benchmark is dask_be
 (round medians against the calibrated cluster noise, Mann-Whitney U on the samples, minimum effect
 size FACTOR).
 
-Exit status: 0 no regression, 1 a counted benchmark regressed (or started failing), 2 an error.
+Its exit status: 0 no regression, 1 a counted benchmark regressed (or started failing), 2 an error.
 The table is printed and written as Markdown for a CI job to post.
 """
 
@@ -29,24 +33,18 @@ from pathlib import Path
 
 import tabulate
 
+from .. import policy
 from . import asv_run as asv_runner, asvapi, verdict
-from .asv_config import MAIN_CONFIG, REPO_ROOT, derive
+from .asv_config import MAIN_CONFIG, OUT_DIR, derive
+from . import paired, profile
+from .cli import ToolError, check_factor, guarded_main
+from .revisions import WORK_DIR, load_config, prebuild, resolve, side_config
+from .verdict import MARKS
 from .results import (Measurement, ResultsError, benchmark_info, commit_files, label, record_round, require_machine,
                       rounds_path, runs_of, sample_counts)
 
 DEFAULT_FACTOR = 1.10
 DEFAULT_ROUNDS = 2
-WORK_DIR = REPO_ROOT / ".asv" / "compare"
-# Shown in the table but never counted in the verdict: the baselines measure numpy, plain Python and
-# concurrent.futures, not distributed.
-NOT_COUNTED = (r"^baselines\.",)
-PREBUILD_BENCH = r"^baselines\.SubmitLatency\."  # a benchmark of a second, run to make asv build and install
-MARKS = {"regression": "+", "improvement": "-", "failing": "!", "fixed": "*", "not comparable": "x",
-         "insignificant": "~", "too few samples": "?", "too few rounds": "?"}
-
-
-class CompareError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -76,7 +74,7 @@ class Row:
 
     @property
     def counted(self) -> bool:
-        return (not any(re.search(p, self.benchmark) for p in NOT_COUNTED)
+        return (policy.counted(self.benchmark)
                 and self.verdict not in ("no statistics", "n/a"))
 
     @property
@@ -90,45 +88,16 @@ class Row:
 
 # -- measuring -----------------------------------------------------------------------------------
 
-def load_config(path: Path):
-    try:
-        return asvapi.config(path)
-    except asvapi.AsvError as exc:
-        raise CompareError(str(exc)) from None
-
-
-def resolve(conf, rev: str) -> str:
-    """The full hash of a revision (tag, branch, hash) of the repository asv measures."""
-    if not Path(conf.repo).exists():
-        raise CompareError(f"{conf.repo} does not exist; make it with: make distributed-repo")
-    proc = subprocess.run(["git", "-C", conf.repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        tags = subprocess.run(["git", "-C", conf.repo, "tag"], capture_output=True, text=True).stdout.split()
-        hint = f"; its tags: {' '.join(tags[-8:])}" if tags else ""
-        raise CompareError(f"no revision {rev!r} in {conf.repo}{hint} (make distributed-repo makes it)")
-    return proc.stdout.strip()
-
-
 def asv_run(config: Path, commit: str, bench: list[str], append: bool, extra: list[str] = ()) -> None:
     """One round of every (selected) benchmark of one commit, samples recorded (and appended);
     Ctrl-C or SIGTERM stops it cleanly (asv_run.Stopped)."""
     args = ["run", "--config", str(config), "--record-samples", "-a", "rounds=1",
             *(["--append-samples"] if append else []), *extra, f"{commit}^!"]
-    for regex in bench or [asv_runner.DEFAULT]:
+    for regex in bench or [policy.selection_regex("default")]:
         args += ["-b", regex]
     code = asv_runner.run(args, Path(asvapi.config(config).results_dir))
     if code not in (0, 2):  # 2: some benchmark failed, which the verdict reports
-        raise CompareError(f"asv run of {commit[:8]} failed (exit {code})")
-
-
-def prebuild(config: Path, commit: str) -> None:
-    """Build and install `commit` before any measurement (one tiny benchmark, nothing saved): a side
-    measured right after its own build would run on a machine still busy with it."""
-    code = asv_runner.run(["run", "--config", str(config), "--dry-run", "--quick", "-b", PREBUILD_BENCH,
-                           f"{commit}^!"], None)
-    if code not in (0, 2):
-        raise CompareError(f"asv could not build {commit[:8]} (exit {code})")
+        raise ToolError(f"asv run of {commit[:8]} failed (exit {code})")
 
 
 def measure_interleaved(sides: list[Side], bench: list[str], rounds: int, log=print) -> None:
@@ -164,14 +133,6 @@ def measure_round(sides: list[Side], bench: list[str], append: bool) -> None:
         record_round(path, before.get(path, {}))
 
 
-def side_config(name: str, base_config: Path, workdir: Path, env: str | None = None) -> Path:
-    """A configuration that measures like `base_config` but keeps its results in workdir/name and,
-    with `env`, its own asv environment in workdir/env-<env> (else `base_config`'s): each side's
-    commit stays installed, so no side is measured right after pip replaced the package under test."""
-    extra = {"env_dir": workdir / f"env-{env}"} if env else {}
-    return derive(workdir / f"{name}-{env or 'shared'}.conf.json", base_config, results_dir=workdir / name, **extra)
-
-
 # -- comparing -----------------------------------------------------------------------------------
 
 def measurements_of(side: Side, pair_envs: bool, only) -> dict:
@@ -180,14 +141,14 @@ def measurements_of(side: Side, pair_envs: bool, only) -> dict:
     try:
         side_runs = runs_of(side.results_dir, side.machine, side.commit, side.env_names)
     except ResultsError as exc:
-        raise CompareError(str(exc)) from None
+        raise ToolError(str(exc)) from None
     for run in side_runs:
         for (name, params), m in run.measurements.items():
             if only and not any(re.search(regex, label(name, params)) for regex in only):  # as asv -b selects
                 continue
             found[(label(name, params), "" if pair_envs else run.env_name, name)] = m
     if not found:
-        raise CompareError(f"no results for {side.name} ({side.commit[:8]}) on machine "
+        raise ToolError(f"no results for {side.name} ({side.commit[:8]}) on machine "
                            f"{side.machine or asvapi.host_machine()!r} in {side.results_dir}"
                            f"{' for ' + ', '.join(side.env_names) if side.env_names else ''}")
     return found
@@ -315,121 +276,54 @@ def check_options(args) -> None:
     check_rounds(args.rounds)
 
 
-def refuse_unused(parser: argparse.ArgumentParser, args, used: set[str], mode: str) -> None:
-    """Refuse an option given with `mode` (say --judge, which measures nothing) that it would ignore:
-    every option whose value is not its default, except those named in `used` (dests)."""
-    # argparse keeps its actions private; reading them is the one way to list the options generically
-    unused = [max(action.option_strings, key=len) for action in parser._actions
-              if action.option_strings and action.dest not in used | {"help"}
-              and getattr(args, action.dest) != action.default]
-    if unused:
-        raise CompareError(f"{mode} measures nothing: {', '.join(unused)} would be ignored; leave "
-                           f"{'it' if len(unused) == 1 else 'them'} out")
-
-
-def check_factor(factor: float) -> None:
-    if not factor > 1:
-        raise CompareError(f"FACTOR={factor} must be above 1 (e.g. {DEFAULT_FACTOR}: {DEFAULT_FACTOR - 1:.0%} slower)")
-
-
 def check_rounds(rounds: int) -> None:
     if rounds < 1:
-        raise CompareError(f"ROUNDS={rounds}: measure at least 1 round (default {DEFAULT_ROUNDS})")
+        raise ToolError(f"ROUNDS={rounds}: measure at least 1 round (default {DEFAULT_ROUNDS})")
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    if "--paired" in argv:  # both revisions at once, blocks alternating (dask_bench.host.paired): 5% changes
-        from . import paired
-
+    if "--interleaved" not in argv:  # the paired verdict; --paired is accepted as the default it is
         return paired.main([a for a in argv if a != "--paired"])
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.compare", description=__doc__.split("\n\n")[0])
+    argv = [a for a in argv if a != "--interleaved"]
+    parser = argparse.ArgumentParser(prog="./compare BASE HEAD --interleaved", description=__doc__.split("\n\n")[0])
     parser.add_argument("base")
     parser.add_argument("head")
-    measurement_options(parser, WORK_DIR, REPO_ROOT / "compare.md")
-    parser.add_argument("--stored-base", type=Path, help="take BASE from this results directory (not measured)")
-    parser.add_argument("--stored-machine", help="the machine of --stored-base's results (default: this host)")
+    measurement_options(parser, WORK_DIR, OUT_DIR / "compare.md")
     parser.add_argument("--profile", action="store_true",
                         help="profile every regressed benchmark on both sides and link the diff pages")
-    parser.add_argument("--profiles", type=Path, help="where --profile writes (default: profiles/)")
     parser.add_argument("--profile-seconds", type=float, default=5.0, help="how long each profile samples")
     parser.add_argument("--build-only", action="store_true",
                         help="build and install both sides' environments, measure nothing (then compare offline)")
     args = parser.parse_args(argv)
-    try:
-        check_options(args)
-        conf = load_config(args.config)
-        before, after = resolve(conf, args.base), resolve(conf, args.head)
-        # Results files are keyed by commit: two commits share a results directory (so a comparison
-        # the other way round can reuse them, --no-run); one commit against itself needs two.
-        names = ("results", "results") if before != after else ("base", "head")
-        if args.stored_base:
-            machine = require_machine(args.stored_base, args.stored_machine)
-            stored = derive(args.workdir / "stored.conf.json", args.config, results_dir=args.stored_base)
-            sides = [Side(args.base, stored, before, machine=machine),
-                     Side(args.head, side_config("head", args.config, args.workdir), after)]
-            measured = sides[1:]
-        else:
-            # BASE in the configuration's own environment, HEAD in one of its own (see side_config)
-            sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
-                     Side(args.head, side_config(names[1], args.config, args.workdir, "head"), after)]
-            measured = sides
-        if args.build_only:  # set up online now, measure later (offline, say)
-            for side in measured:
-                print(f"[build] {side.name} {side.commit[:8]}", flush=True)
-                prebuild(side.config, side.commit)
-            return 0
-        if not args.no_run:
-            measure_interleaved(measured, args.bench, args.rounds)
-        rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
-    except (CompareError, ResultsError) as exc:
-        print(f"compare: error: {exc}", file=sys.stderr)
-        return 2
+    check_options(args)
+    conf = load_config(args.config)
+    before, after = resolve(conf, args.base), resolve(conf, args.head)
+    # Results files are keyed by commit: two commits share a results directory (so a comparison
+    # the other way round can reuse them, --no-run); one commit against itself needs two.
+    names = ("results", "results") if before != after else ("base", "head")
+    # BASE in the configuration's own environment, HEAD in one of its own (see side_config)
+    sides = [Side(args.base, side_config(names[0], args.config, args.workdir), before),
+             Side(args.head, side_config(names[1], args.config, args.workdir, "head"), after)]
+    if args.build_only:  # set up online now, measure later (offline, say)
+        for side in sides:
+            print(f"[build] {side.name} {side.commit[:8]}", flush=True)
+            prebuild(side.config, side.commit)
+        return 0
+    if not args.no_run:
+        measure_interleaved(sides, args.bench, args.rounds)
+    rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
     text = render(rows, sides[0], sides[1], args.factor)
     if args.profile:
-        text += profile_regressions(rows, sides, args.markdown.parent, args.profiles, args.profile_seconds)
+        regressed = [r.benchmark for r in rows if r.flags_regression]
+        text += profile.profile_regressions(regressed, [(profile.installed(s.config, s.commit), s.commit) for s in sides]
+                                            if regressed else [], args.markdown.parent, args.profile_seconds)
     print(text)
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     print(f"(written to {args.markdown})")
     return 1 if any(r.flags_regression for r in rows) else 0
 
 
-def profile_regressions(rows: list[Row], sides: list[Side], relative_to: Path, out: Path | None,
-                        seconds: float) -> str:
-    """The why beside the verdict: each regressed benchmark profiled on both sides (in the environments
-    just measured), as markdown links to the diff pages."""
-    from . import profile
-
-    regressed = [r.benchmark for r in rows if r.flags_regression]
-    if not regressed:
-        return "\nProfiles: no regression, nothing profiled.\n"
-    pythons = [profile.installed(s.config, s.commit) for s in sides]
-    lines = ["", "Profiles of the regressed benchmarks (BASE against HEAD):", ""]
-    for name in regressed:
-        try:
-            page = profile.profile_diff(name, (pythons[0], sides[0].commit), (pythons[1], sides[1].commit),
-                                        out or profile.PROFILES_DIR, samples=3, seconds=seconds)
-        except profile.ProfileError as exc:
-            lines.append(f"- {name}: not profiled ({exc})")
-            continue
-        target = os.path.relpath(page.resolve(), relative_to.resolve())
-        lines.append(f"- [{name}]({target})")
-    return "\n".join(lines) + "\n"
-
-
-def guarded_main(argv=None, main=main, prog="compare") -> int:
-    """main(), stopped cleanly by Ctrl-C or SIGTERM, with any unexpected failure reported as an
-    error (2), never as a regression (1)."""
-    try:
-        with asv_runner.signals_stop():
-            return main(argv)
-    except asv_runner.Stopped as stop:
-        print(f"{prog}: stopped ({stop})", file=sys.stderr)
-        return 128 + stop.signum
-    except Exception as exc:  # noqa: BLE001: the exit status must stay 0, 1 or 2
-        print(f"{prog}: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(guarded_main())
+    sys.exit(guarded_main(main=main))

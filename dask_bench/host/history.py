@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import policy
 from . import asv_run as asv_runner, asvapi
 from .asv_config import MAIN_CONFIG
 from .results import ResultsError, commit_files, forget, record_round, runs, sample_counts
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
         if args.latest:
             releases = releases[-args.latest:]
         results_dir = Path(conf.results_dir)
-        versions = selected_versions(args.bench or [asv_runner.DEFAULT])
+        versions = selected_versions(args.bench or [policy.selection_regex("default")])
         if not versions:
             raise HistoryError(f"no benchmark matches {' '.join(args.bench)}; see: asv check or benchmarks/")
         done = {c: rounds_done(results_dir, c, machine, versions, args.rounds) for _, c in releases}

@@ -41,81 +41,18 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from . import asv_run as asv_runner, asvapi, verdict
-from .asv_config import MAIN_CONFIG, REPO_ROOT
-from .compare import (MARKS, NOT_COUNTED, WORK_DIR, CompareError, check_factor, prebuild, refuse_unused, resolve,
-                      side_config)
-from .profile import ProfileError, environment_python, matched
+from .. import policy
+from . import asv_run as asv_runner, asvapi, profile, verdict
+from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
+from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, guarded_main, refuse_unused
 from .results import format_value
+from .revisions import WORK_DIR, environment_python, matched, prebuild, resolve, side_config
+from .verdict import MARKS
 
-DEFAULT_BENCH = r"^futures\.SubmitLatency\.time_(submit_result|map_gather)"
-PAIRED_FACTOR = 1.05  # its intervals are narrow enough for a 5% minimum effect (make calibrate PAIRED=1)
-# The minimum effect per benchmark, unless --factor sets one for all; the first match counts. 1.05
-# for all since the journey's phases run in 4 segments: in one, two of their A/A pairs reached 1.07
-# and 1.09 (an offset between two clusters that lasts their life) and they needed 1.10; in 4, 0 of
-# 42 (results/calibration-paired-2026.8.0-journey-60blocks-4segments.md). A benchmark a calibration
-# shows needing more gets its pattern here, before the catch-all.
-FACTOR_NEEDED = ((r"", PAIRED_FACTOR),)
-# Blocks of 0.5 s a side, per benchmark: what the paired calibrations on this machine needed for
-# the goals (results/calibration-paired-*): 120 for the submit round trip and 60 (in 4 segments) for
-# map/gather, which met 5% with 60 and 30 in one calm hour but missed it by up to 2.2 points in a
-# noisier one (-futures-defaults-gc-on) and keep a margin so (all four 5.0%, the worst A/A pair at
-# 4.4%: -five-percent-4segments); 60 for the benchmarks whose 30-block calibration missed 10% (a
-# pair of 60 takes 1-3 minutes); 120 for the journey's phases (a block there is one journey of its
-# workload, and 60 left 6 of its 14 phases above 10%), 400 for the map's (120 left its submit and
-# to_client at 18.9% and 14.6%; one A/A pair of 400 in 8 segments, 31 min: 6.4% and 5.0%,
-# results/aa-paired-2026.8.0-journey-map-400blocks-8segments.md); 30 were enough for the rest.
-# 240 for the round trip with processes: with 120 in 12 segments one A/A pair in 3 sat at 1.029
-# (10 of its 12 segments above 1, p 0.002) with a 2.1% half-width, 5.1% detectable
-# (calibration-paired-2026.8.0-five-percent-12segments.md); 3 new pairs of the same environments
-# with 240: 1.006, 1.000, 1.000, the segment means' sd 2.7-3.0% (3.1-4.2% with 120), 5.0%
-# (calibration-paired-2026.8.0-submit-processes-240blocks.md): the lean was a draw, not the builds.
-# The first match counts.
-BLOCKS_NEEDED = ((r"^futures\.SubmitLatency\.time_submit_result\('processes'\)", 240),
-                 (r"^futures\.SubmitLatency\.time_submit_result", 120),
-                 (r"^futures\.SubmitLatency\.time_map_gather", 60),
-                 (r"^arrays\.ComputePersist\.time_(persist|sum_persisted)$", 60),
-                 (r"^as_completed\.Throughput\.time_resubmit_window\(4, 1\)", 60),
-                 (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 60),
-                 (r"^errors\.ErrorPath\.time_recreate_error_locally", 60),
-                 (r"^journey\.TaskJourney\.time_phase\('map'", 400),
-                 (r"^journey\.", 120),
-                 (r"", 30))
-# Segments: the blocks split among fresh pairs of servers (see measure). 4 where the calibration
-# showed an offset between the two clusters of a pair to be the limit (60 blocks in one segment:
-# persist 10.3%, the 4-worker bag 10.3%, recreate_error_locally 10.9%; in 4: 5.6%, 9.1%, 6.2%,
-# results/calibration-paired-2026.8.0-rest-60blocks-4segments.md; the journey's phases: 0 A/A false
-# alarms at 1.05 instead of 2, 8 of 14 phases at 10% or less instead of 3); 8 for the journey's,
-# whose A/A segments still differed by twice what their blocks' noise explains (with 120 blocks:
-# 0/42 A/A false alarms, 12 of 14 phases at 10% or less,
-# results/calibration-paired-2026.8.0-journey-120blocks-8segments.md); 4 for the submit round trip
-# and map/gather, whose A/A pairs in one reached 1.019-1.021 in a noisy hour; 1 elsewhere. 20 for
-# the map journey's: since the rule takes the segment as the unit when segments sit apart, its
-# interval shrinks with their number; 3 A/A pairs of 400 blocks in 8 put the between-segment sd of
-# its phases at 1.7-5.0% and left execution and to_client at 11-12% (calibration-paired-2026.8.0-
-# journey-map-400blocks-8segments.md, with a first pair's); those variance components give an
-# expected half-width of 5.5% and 7.4% in 8 segments and 3.4% and 4.7% in 20 (a projection at first,
-# calibrated since: 3 A/A pairs in 20 segments, 0 false alarms, 5.0% for every phase but submit's
-# 7.4%, calibration-paired-2026.8.0-journey-map-400blocks-20segments.md; each segment costs a server start).
-# 12 for the submit round trip and map/gather since the rule models segments: with 4, a pair whose
-# segments the rule takes as the unit has 3 degrees of freedom (t 5.84); one A/A pair in 12, 14 min,
-# met 5% for all four, map/gather's segments apart (ANOVA p 0.03-0.05) and its half-width 1.3-1.5%
-# all the same (results/aa-paired-2026.8.0-futures-12segments.md); calibrated then, 3 A/A pairs:
-# 5.0% but the round trip with processes 5.1% (calibration-paired-2026.8.0-five-percent-12segments.md).
-# 8 for persist, the 4-worker bag and recreate_error_locally since the rule models segments: in 4 they
-# came to 9.8%, 9.6%, 6.0% (one A/A pair each judged on 3 degrees of freedom), in 8 to 5.4%, 5.3%,
-# 5.4% (calibration-paired-2026.8.0-{rest-and-round-trip-journey-by-segments,rest-60blocks-8segments}.md).
-SEGMENTS_NEEDED = ((r"^futures\.SubmitLatency\.time_(submit_result|map_gather)", 12),
-                   (r"^arrays\.ComputePersist\.time_persist$", 8),
-                   (r"^journey\.TaskJourney\.time_phase\('map'", 20),
-                   (r"^journey\.", 8),
-                   (r"^bags\.AccountsBag\.time_alice_mean\(4\)", 8),
-                   (r"^errors\.ErrorPath\.time_recreate_error_locally", 8),
-                   (r"", 1))
 REPLY_DEADLINE = 300.0  # seconds a server may take to start its cluster or to measure one block
 
 
-class PairedError(Exception):
+class PairedError(ToolError):
     pass
 
 
@@ -127,34 +64,23 @@ class UnitFailed(Exception):
         self.labels, self.errors = labels, errors
 
 
-def _first(table: tuple, label: str):
-    """The value of the first pattern of `table` (FACTOR_NEEDED, BLOCKS_NEEDED, SEGMENTS_NEEDED) that
-    `label` matches; each table ends with the catch-all pattern ""."""
-    return next(value for pattern, value in table if re.search(pattern, label))
-
-
 def factor_of(label: str, factor: float | None = None) -> float:
-    """The minimum effect `label` is judged with: `factor` when given, else FACTOR_NEEDED's."""
-    return _first(FACTOR_NEEDED, label) if factor is None else factor
+    """The minimum effect `label` is judged with: `factor` when given, else its policy's."""
+    return policy.policy_of(label).factor if factor is None else factor
 
 
 def describe_factor(factor: float | None) -> str:
-    if factor is not None:
-        return f"factor {factor:g}"
-    if len(FACTOR_NEEDED) == 1:
-        return f"factor {FACTOR_NEEDED[0][1]:g}"
-    return "factor " + ", ".join(f"{f:g} for " + (pattern.strip("^").replace("\\", "") + "*" if pattern else "the rest")
-                                 for pattern, f in FACTOR_NEEDED)
+    return f"factor {factor:g}" if factor is not None else "each benchmark's own factor"
 
 
 def blocks_needed(labels: list[str]) -> int:
-    """A unit's blocks a side (BLOCKS_NEEDED): the most any of its labels needs."""
-    return max(_first(BLOCKS_NEEDED, label) for label in labels)
+    """A unit's blocks a side (its policy's paired_blocks): the most any of its labels needs."""
+    return max(policy.policy_of(label).paired_blocks for label in labels)
 
 
 def segments_needed(labels: list[str]) -> int:
-    """A unit's segments, each on a fresh pair of servers (SEGMENTS_NEEDED)."""
-    return max(_first(SEGMENTS_NEEDED, label) for label in labels)
+    """A unit's segments, each on a fresh pair of servers (its policy's paired_segments)."""
+    return max(policy.policy_of(label).paired_segments for label in labels)
 
 
 class Pairs(NamedTuple):
@@ -384,11 +310,11 @@ def pairable_units(labels: list[str]) -> list[list[str]]:
 def load_note(units: list[list[str]]) -> str | None:
     """A line saying that the selection holds load benchmarks (make load's: minutes a sample, so a
     pair of blocks takes minutes too), and the -b that selects everything else; None when it holds none."""
-    load = [label for unit in units for label in unit if re.search(asv_runner.LOAD, label)]
+    load = [label for unit in units for label in unit if policy.policy_of(label).selection == "load"]
     if not load:
         return None
-    return (f"paired: note: {', '.join(load)}: load benchmark{'s' if len(load) > 1 else ''}, minutes a sample "
-            f"(hours paired); -b '{asv_runner.DEFAULT}' selects all the others")
+    return (f"compare: note: {', '.join(load)}: load benchmark{'s' if len(load) > 1 else ''}, minutes a sample "
+            f"(hours paired); -b '{policy.selection_regex('default')}' selects all the others")
 
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
@@ -425,24 +351,53 @@ def judge(measured: dict[str, Pairs], failed: dict[str, list],
 
 
 def counts(label: str) -> bool:
-    return not any(re.search(p, label) for p in NOT_COUNTED)
+    return policy.counted(label)
+
+
+def tally(decisions: dict[str, verdict.Decision]) -> dict[str, int]:
+    """How many counted benchmarks each outcome has: slower (failing included), faster (fixed
+    included), inconclusive (too few samples included), same."""
+    groups = {"slower": ("slower", "failing"), "faster": ("faster", "fixed"),
+              "inconclusive": ("inconclusive", "too few samples", "no statistics"), "same": ("same",)}
+    counted = [d.verdict for label, d in decisions.items() if counts(label)]
+    return {name: sum(v in members for v in counted) for name, members in groups.items()}
+
+
+def duration(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def headline(decisions: dict[str, verdict.Decision], machine: str, took: dict | None = None) -> str:
+    """The one line a CI job posts: '1 slower, 0 faster, 2 inconclusive, 3 same (measured in 4 min 5 s,
+    built in 3 min 1 s, machine vm)'."""
+    counts_ = tally(decisions)
+    spent = "".join(f"{what} in {duration(took[what])}, " for what in ("measured", "built") if took and what in took)
+    failed = sum(d.verdict == "failed" for d in decisions.values())
+    return (", ".join(f"**{n} {name}**" if n and name in ("slower", "inconclusive") else f"{n} {name}"
+                      for name, n in counts_.items())
+            + (f", {failed} failed on both sides" if failed else "") + f" ({spent}machine {machine})")
 
 
 def render(decisions: dict[str, verdict.Decision], measured: dict[str, Pairs], base: str, head: str,
-           factor: float | None, blocks: int | None, seconds: float, machine: str | None = None) -> str:
+           factor: float | None, blocks: int | None, seconds: float, machine: str | None = None,
+           took: dict | None = None) -> str:
+    machine = machine or asvapi.host_machine()
     counted_blocks = {len(pairs[0]) for pairs in measured.values()}
-    lines = [f"# Paired: {base} (BASE) and {head} (HEAD), side by side",
+    lines = [headline(decisions, machine, took),
              "",
-             f"Machine {machine or asvapi.host_machine()}; "
+             f"### distributed {base} (BASE) against {head} (HEAD), measured side by side",
+             "",
              f"{'-'.join(map(str, sorted(counted_blocks))) or blocks or 'no'} blocks "
              f"of {seconds:g} s a side, alternating (ABBA); ratio = HEAD / BASE of neighbouring blocks' medians "
-             f"(geometric mean), {verdict.CONFIDENCE:.0%} interval; {describe_factor(factor)}. +: slower, -: faster, "
-             "~: beyond the factor but not significant, !: fails on HEAD only, *: fails on BASE only; "
-             "in parentheses: not counted. p: the t-test's, adjusted for the counted benchmarks together "
-             "(Benjamini-Hochberg), so neighbouring rows can share it.",
+             f"(geometric mean), {verdict.CONFIDENCE:.0%} interval; {describe_factor(factor)}. Verdict: slower "
+             "or faster when the change is significant and beyond the factor, same when the whole interval lies "
+             "within [1/factor, factor], inconclusive otherwise (exit 3: measure more, e.g. --blocks); a change "
+             "whose interval excludes 1 shows its size. +: slower, -: faster, ?: inconclusive, !: fails on HEAD "
+             "only, *: fails on BASE only; in parentheses: not counted. p: the t-test's, adjusted for the "
+             "counted benchmarks together (Benjamini-Hochberg), so neighbouring rows can share it.",
              "",
-             "| | benchmark | BASE | HEAD | ratio [interval] | ± | p | verdict |",
-             "|---|---|---:|---:|---|---:|---:|---|"]
+             "| | benchmark | BASE | HEAD | ratio [interval] | ± | factor | p | verdict |",
+             "|---|---|---:|---:|---|---:|---:|---:|---|"]
     for label, d in decisions.items():
         mark = MARKS.get(d.verdict, "")
         mark = f"({mark})" if mark and not counts(label) else mark
@@ -454,8 +409,9 @@ def render(decisions: dict[str, verdict.Decision], measured: dict[str, Pairs], b
                    "failed" if d.verdict in ("failed", "failing") else "ran"]
         half = f"{max(d.high / d.ratio, d.ratio / d.low) - 1:.1%}" if not math.isnan(d.low) else ""
         p = f"{d.p:.2g}" if not math.isnan(d.p) else ""
-        lines.append(f"| {mark} | `{label}` | {med[0]} | {med[1]} | {verdict.format_ratio(d)} | {half} | {p} | "
-                     f"{d.verdict} |")
+        shown_factor = f"{d.factor:g}" if not math.isnan(d.factor) else ""
+        lines.append(f"| {mark} | `{label}` | {med[0]} | {med[1]} | {verdict.format_ratio(d)} | {half} | "
+                     f"{shown_factor} | {p} | {verdict.verdict_text(d)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -504,19 +460,24 @@ def main(argv=None) -> int:
     parser.add_argument("--judge", type=Path, metavar="PAIRED_JSON",
                         help="measure nothing: judge again the blocks a paired.json keeps (BASE and HEAD are its own)")
     parser.add_argument("--bench", "-b", action="append", default=[],
-                        help=f"benchmark regex, repeatable (default {DEFAULT_BENCH})")
-    parser.add_argument("--blocks", type=int, help="blocks a side (default: what each benchmark needs, BLOCKS_NEEDED)")
+                        help=f"benchmark regex, repeatable (default: the quick selection)")
+    parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds of samples a block (default 0.5)")
     parser.add_argument("--segments", type=int, help="fresh pairs of servers the blocks are split among "
-                                                     "(default: what each benchmark needs, SEGMENTS_NEEDED)")
+                                                     "(default: each benchmark's paired_segments)")
     parser.add_argument("--factor", type=float, help=f"minimum effect for all (default: {describe_factor(None)})")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile every slower benchmark on both sides and link the diff pages")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build and install both revisions, measure nothing (set up online, compare offline)")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR,
                         help="where HEAD's asv environment is (default: make compare's, .asv/compare)")
-    parser.add_argument("--markdown", type=Path, help="where the table goes (default paired.md; with --judge, "
+    parser.add_argument("--markdown", type=Path, help="where the table goes (default out/compare.md, its blocks "
+                        "beside it in out/compare.json; with --judge, "
                                                       "only printed unless given)")
     args = parser.parse_args(argv)
-    bench = "|".join(f"(?:{b})" for b in args.bench) or DEFAULT_BENCH
+    bench = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
     try:
         if args.factor is not None:
             check_factor(args.factor)
@@ -528,6 +489,7 @@ def main(argv=None) -> int:
             text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
             print(text)
             if args.markdown:
+                args.markdown.parent.mkdir(parents=True, exist_ok=True)
                 args.markdown.write_text(text)
             return verdict_status(decisions)
         if not (args.base and args.head):
@@ -539,9 +501,13 @@ def main(argv=None) -> int:
         conf = asvapi.config(args.config)
         commits = [resolve(conf, rev) for rev in (args.base, args.head)]
         configs = [args.config, side_config("results", args.config, args.workdir, "head")]
+        started = time.monotonic()
         for config, commit in zip(configs, commits):
             print(f"[build] {commit[:8]}", flush=True)
             prebuild(config, commit)
+        took = {"built": time.monotonic() - started}
+        if args.build_only:
+            return 0
         pythons = tuple(environment_python(config) for config in configs)
         units = pairable_units(matched(pythons[1], bench))
         if not units:
@@ -555,16 +521,25 @@ def main(argv=None) -> int:
         # kept until paired.json is written: the same command after an interruption resumes
         progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
                             run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments))
+        measuring = time.monotonic()
         measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress)
-    except (PairedError, ProfileError, CompareError, asvapi.AsvError) as exc:
-        print(f"paired: error: {exc}", file=sys.stderr)
+        took["measured"] = time.monotonic() - measuring
+    except ToolError as exc:
+        print(f"compare: error: {exc}", file=sys.stderr)
         return 2
-    args.markdown = args.markdown or REPO_ROOT / "paired.md"
+    args.markdown = args.markdown or OUT_DIR / "compare.md"
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     decisions = judge(measured, failed, args.factor)
-    text = render(decisions, measured, args.base, args.head, args.factor, args.blocks, args.block_seconds)
+    text = render(decisions, measured, args.base, args.head, args.factor, args.blocks, args.block_seconds,
+                  took=took)
+    if args.profile:
+        slower = [label for label, d in decisions.items() if counts(label) and d.verdict == verdict.SLOWER]
+        text += profile.profile_regressions(slower, list(zip(pythons, commits)), args.markdown.parent, 5.0)
     print(text)
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
-    data = stored(decisions, measured, failed, commits, args.base, args.head, args.factor, args.block_seconds)
+    data = {**stored(decisions, measured, failed, commits, args.base, args.head, args.factor, args.block_seconds),
+            "seconds": took}
     args.markdown.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")
     progress.discard()
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
@@ -572,17 +547,17 @@ def main(argv=None) -> int:
 
 
 def verdict_status(decisions: dict[str, verdict.Decision], logs: Path | None = None) -> int:
-    """2 when a benchmark failed on both sides (nothing measured it), 1 on a counted regression or a
-    benchmark failing on HEAD only, else 0."""
+    """The exit status (dask_bench.host.cli): 2 when a benchmark failed on both sides (nothing measured
+    it), 1 on a counted benchmark slower or failing on HEAD only, 3 when a counted one is
+    inconclusive, else 0."""
     both = [label for label, d in decisions.items() if d.verdict == "failed"]
     if both:
-        print(f"paired: error: {both[0]} failed on both sides" + (f": see the logs in {logs}" if logs else ""),
+        print(f"compare: error: {both[0]} failed on both sides" + (f": see the logs in {logs}" if logs else ""),
               file=sys.stderr)
-        return 2
-    return 1 if any(counts(label) and d.verdict in ("regression", "failing") for label, d in decisions.items()) else 0
+        return EXIT_ERROR
+    outcome = tally(decisions)
+    return EXIT_SLOWER if outcome["slower"] else EXIT_INCONCLUSIVE if outcome["inconclusive"] else 0
 
 
 if __name__ == "__main__":
-    from .compare import guarded_main
-
-    sys.exit(guarded_main(main=main, prog="paired"))
+    sys.exit(guarded_main(main=main, prog="compare"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -26,73 +27,28 @@ import tempfile
 from pathlib import Path
 
 from . import asv_run as asv_runner, asvapi
-from .asv_config import MAIN_CONFIG, REPO_ROOT
-from .compare import WORK_DIR, CompareError, prebuild, resolve, side_config
+from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
+from .cli import ToolError
+from .revisions import WORK_DIR, driver, environment_python, installed, matched, resolve, side_config
 from ..profile_run import short_path
+from .results import format_value
 
-PROFILES_DIR = REPO_ROOT / "profiles"
+PROFILES_DIR = OUT_DIR / "profiles"
 PHASE_NAMES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
 SHOWN_FUNCTIONS = 15
 
 
-class ProfileError(Exception):
+class ProfileError(ToolError):
     pass
 
 
 # -- the environments --------------------------------------------------------------------------
 
-def environment_python(config: Path) -> Path:
-    """The Python of the configuration's asv environment (the matrix has one)."""
-    env_dir = Path(asvapi.config(config).env_dir)
-    found = sorted(env_dir.glob("*/bin/python"))
-    if len(found) != 1:
-        raise ProfileError(f"expected one asv environment in {env_dir}, found {len(found)}; "
-                           f"remove {env_dir} and run again")
-    return found[0]
-
-
-def driver(python: Path, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """dask_bench.profile_run in an asv environment; Ctrl-C or SIGTERM stops its whole tree."""
-    with asv_runner.signals_stop():
-        proc = subprocess.Popen([str(python), "-m", "dask_bench.profile_run", *args], cwd=REPO_ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except (asv_runner.Stopped, subprocess.TimeoutExpired):
-            asv_runner.stop_tree(proc.pid)
-            proc.communicate()
-            raise
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
-def installed(config: Path, commit: str) -> Path:
-    """Build and install `commit` into the configuration's environment; its Python."""
-    try:
-        prebuild(config, commit)
-    except CompareError as exc:
-        raise ProfileError(str(exc)) from None
-    return environment_python(config)
-
-
 def _any_python(config: Path, commit: str) -> Path:
     try:
         return environment_python(config)
-    except ProfileError:
+    except ToolError:
         return installed(config, commit)
-
-
-def matched(python: Path, regex: str) -> list[str]:
-    try:
-        re.compile(regex)
-    except re.error as exc:
-        raise ProfileError(f"BENCH={regex!r} is not a regular expression ({exc})") from None
-    proc = driver(python, "--list", regex, timeout=120)
-    if proc.returncode != 0:
-        raise ProfileError(f"cannot list the benchmarks: {proc.stderr.strip()[-300:]}")
-    listing = json.loads(proc.stdout)
-    if not listing["matched"]:
-        raise ProfileError(f"BENCH={regex!r} matches no benchmark; the benchmarks are:\n  " + "\n  ".join(listing["all"]))
-    return listing["matched"]
 
 
 def slug(label: str) -> str:
@@ -165,10 +121,7 @@ def _html(title: str, body: str) -> str:
 
 
 def _seconds(value: float) -> str:
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
-        if abs(value) >= scale or unit == "µs":
-            return f"{value / scale:.3g} {unit}"
-    return f"{value} s"
+    return format_value(value, "seconds")
 
 
 def _journey_section(journeys: dict) -> str:
@@ -293,6 +246,23 @@ def profile_diff(label: str, base: tuple[Path, str], head: tuple[Path, str], out
     return target
 
 
+def profile_regressions(labels: list[str], sides: list[tuple[Path, str]], relative_to: Path, seconds: float,
+                        out: Path = PROFILES_DIR) -> str:
+    """The why beside a verdict: each slower benchmark profiled on both sides ((python, commit) of
+    the environments just measured), as markdown links to the diff pages."""
+    if not labels:
+        return "\nProfiles: nothing slower, nothing profiled.\n"
+    lines = ["", "Profiles of the slower benchmarks (BASE against HEAD):", ""]
+    for name in labels:
+        try:
+            page = profile_diff(name, sides[0], sides[1], out, samples=3, seconds=seconds)
+        except ToolError as exc:
+            lines.append(f"- {name}: not profiled ({exc})")
+            continue
+        lines.append(f"- [{name}]({os.path.relpath(page.resolve(), relative_to.resolve())})")
+    return "\n".join(lines) + "\n"
+
+
 # -- command line --------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -327,7 +297,7 @@ def main(argv=None) -> int:
                              args.seconds)
             else:
                 profile_one(pythons[0], label, commits[0], args.out, args.samples, args.seconds)
-    except (ProfileError, CompareError, asvapi.AsvError) as exc:
+    except ToolError as exc:
         print(f"profile: error: {exc}", file=sys.stderr)
         return 2
     except asv_runner.Stopped as stop:

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import asvapi
+from .cli import ToolError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
 BASELINE_MODULE = "baselines"
 
 
-class ResultsError(Exception):
+class ResultsError(ToolError):
     """No usable results where asked: the message names the fix."""
 
 

@@ -48,8 +48,14 @@ MIN_SAMPLES = 5
 MIN_PAIRS = 8
 # Segments of paired blocks are pooled unless a one-way ANOVA finds them apart at this level (decide_paired)
 POOL_ALPHA = 0.25
+# How a table marks each verdict
+MARKS = {"regression": "+", "improvement": "-", "slower": "+", "faster": "-", "failing": "!", "fixed": "*",
+         "not comparable": "x", "insignificant": "~", "inconclusive": "?", "too few samples": "?", "too few rounds": "?"}
+# The paired verdict's outcomes that a table counts (verdict_of)
+SLOWER, FASTER, SAME, INCONCLUSIVE = "slower", "faster", "same", "inconclusive"
 HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
-RESULTS_DIR = Path(__file__).resolve().parent.parent.parent / "results"
+# The interleaved verdict's cluster noise per benchmark (make calibrate, committed; docs/calibration.md)
+CLUSTER_NOISE = Path(__file__).resolve().parent.parent.parent / "results" / "calibration" / "interleaved-2026.8.0.json"
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,9 @@ class Decision:
     ratio: float            # oriented: above 1 is worse; nan without data
     low: float = math.nan   # the CONFIDENCE interval of `ratio`
     high: float = math.nan
-    p: float = math.nan     # the test between clusters (rounds)
-    p_samples: float = math.nan  # Mann-Whitney U on the raw samples
+    p: float = math.nan     # the test between clusters (rounds), or between pairs of blocks
+    p_samples: float = math.nan  # Mann-Whitney U on the raw samples, or the signed-rank test on the pairs
+    factor: float = math.nan  # the paired verdict's: the zone [1/factor, factor] is "same"
 
     @property
     def significant(self) -> bool:
@@ -143,7 +150,7 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     measured next to the other's, so the machine's drift (which moves both alike) cancels in the
     pair's log ratio d_i = log median(after_i) - log median(before_i). Between blocks: a t-test on
     the d_i (the interval shown); within: the Wilcoxon signed-rank test on them (ranks, as
-    Mann-Whitney on samples); size: the factor. Same thresholds as `decide`.
+    Mann-Whitney on samples); the outcome: `three_way` (slower, faster, same or inconclusive).
 
     `segments`: how many consecutive pairs each segment holds (a fresh pair of servers each, see
     paired.measure), None for one. Two clusters can sit apart for their whole life, so the pairs of
@@ -175,11 +182,29 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     half = float(stats.t.ppf(1 - ALPHA / 2, len(units) - 1)) * se
     low, high = math.exp(mean - half), math.exp(mean + half)
     p_ranks = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
-    decision = Decision("same", ratio, low, high, p, p_ranks)
-    beyond = ratio >= factor or ratio <= 1 / factor
-    if decision.significant and beyond:
-        return replace(decision, verdict="regression" if ratio > 1 else "improvement")
-    return replace(decision, verdict="insignificant") if beyond else decision
+    decision = Decision(SAME, ratio, low, high, p, p_ranks, factor)
+    return replace(decision, verdict=three_way(decision))
+
+
+def three_way(d: Decision) -> str:
+    """The paired verdict, an equivalence test beside the test of a difference (as Chromium's
+    Pinpoint answers): "slower" or "faster" when the change is significant (both tests p < ALPHA, the
+    interval excludes 1) and the ratio is beyond the factor; "same" only when the whole interval
+    lies within [1/factor, factor], the zone the factor calls negligible; otherwise "inconclusive":
+    the interval reaches beyond the factor and the evidence cannot say which side it is on."""
+    if d.significant and (d.ratio >= d.factor or d.ratio <= 1 / d.factor):
+        return SLOWER if d.ratio > 1 else FASTER
+    if 1 / d.factor <= d.low and d.high <= d.factor:
+        return SAME
+    return INCONCLUSIVE
+
+
+def verdict_text(d: Decision) -> str:
+    """The verdict, with the size and direction of any change whose interval excludes 1, whatever the
+    verdict says ("same, +3.1%"): a clear change is never hidden behind "same"."""
+    if d.verdict in (SAME, INCONCLUSIVE) and not math.isnan(d.low) and (d.low > 1 or d.high < 1):
+        return f"{d.verdict}, {(d.ratio - 1) * 100:+.1f}%"
+    return d.verdict
 
 
 def segment_ids(segments, pairs: int) -> list[int]:
@@ -210,7 +235,9 @@ def adjusted(decisions: list[Decision]) -> list[Decision]:
     out = []
     for d, p in zip(decisions, ps):
         d = replace(d, p=float(p))
-        if d.verdict in ("regression", "improvement") and not d.significant:
+        if not math.isnan(d.factor):  # a paired decision: its three outcomes again
+            d = replace(d, verdict=three_way(d))
+        elif d.verdict in ("regression", "improvement") and not d.significant:
             d = replace(d, verdict="insignificant")
         out.append(d)
     return out
@@ -243,21 +270,20 @@ def detectable_effect(aa: Decision, factor: float) -> float:
 
 # -- the calibrated cluster noise of a machine -----------------------------------------------------
 
-def calibrated_noise(machine: str, results_dir: Path = RESULTS_DIR) -> dict[str, Noise]:
-    """benchmark label -> Noise, from the newest calibration of `machine` committed in results/
-    (results/calibration-<rev>.json, written by `make calibrate`); {} when there is none. A file that
-    cannot be read stops the verdict (ResultsError naming it): judging without it would silently
-    judge against a different noise."""
-    newest, found = "", {}
-    for path in sorted(Path(results_dir).glob("calibration-*.json")):
-        try:
-            data = json.loads(path.read_text())
-            if data.get("machine") != machine or not data.get("cluster_noise") or data.get("date", "") < newest:
-                continue
-            noise = {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ResultsError(f"{path} is not a readable calibration ({type(exc).__name__}: "
-                               f"{' '.join(str(exc).split())[:80]}); restore it (git checkout -- {path}), "
-                               "delete it, or run make calibrate") from None
-        newest, found = data.get("date", ""), noise
-    return found
+def calibrated_noise(machine: str, path: Path = CLUSTER_NOISE) -> dict[str, Noise]:
+    """benchmark label -> Noise, from the interleaved calibration `make calibrate` wrote and that is
+    committed at `path` (named here, never found by glob: committing another calibration changes no
+    verdict until this name does); {} when it is of another machine or absent. A file that cannot be
+    read stops the verdict (ResultsError naming it): judging without it would silently judge
+    against a different noise."""
+    if not Path(path).exists():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("machine") != machine:
+            return {}
+        return {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path} is not a readable calibration ({type(exc).__name__}: "
+                           f"{' '.join(str(exc).split())[:80]}); restore it (git checkout -- {path}), "
+                           "or run make calibrate") from None

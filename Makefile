@@ -74,11 +74,12 @@ machine: install
 check: install
 	$(PY) -m dask_bench.host.preflight --config $(ASV_CONFIG)
 
+# Stored with this machine's own runs (.asv/results, machine local-<host>): never in results/, the committed history.
 bench: install data $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.host.asv_run $(if $(BENCH),,--selection default) -- run --config $(ASV_CONFIG) --show-stderr \
-	  --record-samples $(BENCH_ARGS) main^!
+	$(PY) -m dask_bench.host.asv_run --local $(if $(BENCH),,--selection default) -- run --config $(ASV_CONFIG) \
+	  --show-stderr --record-samples $(BENCH_ARGS) main^!
 	$(MAKE) --no-print-directory report
-	@$(PY) -m dask_bench.host.summary $(MACHINE_ARGS)
+	@$(PY) -m dask_bench.host.summary
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
 # Every release of the history without a valid stored result, oldest first; resumable.
@@ -98,8 +99,9 @@ bisect: bisect-args compare-ready
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
 load: install data $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.host.asv_run --selection load -- run --config $(ASV_CONFIG) --show-stderr --record-samples main^!
-	@$(PY) -m dask_bench.host.summary $(MACHINE_ARGS)
+	$(PY) -m dask_bench.host.asv_run --local --selection load -- run --config $(ASV_CONFIG) --show-stderr \
+	  --record-samples main^!
+	@$(PY) -m dask_bench.host.summary
 
 # The argument checks come first, so a missing argument fails before anything is installed or run.
 compare-args:
@@ -147,8 +149,7 @@ detection: install
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.
 publish: install $(REPO_FOR_CONFIG)
-	$(ASV) publish --config $(ASV_CONFIG)
-	$(PY) -m dask_bench.host.vendor html
+	$(PY) -m dask_bench.host.publish --config $(ASV_CONFIG)
 
 preview: install
 	$(PY) -m dask_bench.host.preview --port $(PORT)

@@ -289,6 +289,31 @@ def test_a_fresh_clone_publishes_the_committed_results_then_does_so_offline(tmp_
     assert "Machine vm" in (clone / "html" / "report" / "index.html").read_text()
 
 
+def test_make_bench_in_a_fresh_clone_stores_its_run_apart_and_leaves_git_status_clean(asv_workspace, tmp_path):
+    """make bench stores its run with this machine's own runs (.asv/results, machine local-<host>),
+    never in the committed results/, so git status stays clean; its report shows the run as this
+    machine, today, beside the committed history."""
+    import socket
+
+    ws = asv_workspace
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    os.utime(clone / "pyproject.toml", (0, 0))  # installed already: make must not reinstall from the clone
+    # the session's distributed and asv environment; no committed results of its two commits to publish
+    config = write_asv_config(tmp_path / "asv.json", repo=ws["repo"], env_dir=ws["env_dir"],
+                              results_dir=tmp_path / "no-results", html_dir=clone / "html")
+    proc = run("make", "-C", clone, "bench", f"VENV={REPO / '.venv'}", "SIZE=tiny", r"BENCH=^baselines\.SubmitLatency",
+               f"ASV_CONFIG={config}", env={"DASK_BENCH_WORKERS": "1"}, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == "", status.stdout
+    machine = f"local-{socket.gethostname()}"
+    stored = [p for p in (clone / ".asv" / "results" / machine).glob("*.json") if p.name != "machine.json"]
+    assert len(stored) == 1 and "baselines.SubmitLatency.time_submit_result" in stored[0].read_text()
+    assert f"This machine, today ({machine})" in (clone / "html" / "report" / "index.html").read_text()
+    assert f"{machine}, distributed" in proc.stdout  # the summary of this machine's run
+
+
 # -- bad input: one line naming the fix, within seconds, nothing written --------------------------
 
 def one_line_error(proc, *expected):

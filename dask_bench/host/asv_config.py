@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 from asv.util import load_json
@@ -10,6 +11,14 @@ from asv.util import load_json
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 MAIN_CONFIG = REPO_ROOT / "asv.conf.json"
 OUT_DIR = REPO_ROOT / "out"  # what each run writes for people (tables, JSON, profiles): ignored by git
+# make bench and make load store their runs here, never in results/ (the committed history): ignored by git,
+# under a machine name no committed result uses, so a publish shows them beside the history, never in it.
+LOCAL_RESULTS = REPO_ROOT / ".asv" / "results"
+LOCAL_CONFIG = REPO_ROOT / ".asv" / "local.conf.json"
+
+
+def local_machine() -> str:
+    return f"local-{socket.gethostname()}"
 _PATH_KEYS = ("repo", "env_dir", "results_dir", "html_dir", "benchmark_dir")
 
 

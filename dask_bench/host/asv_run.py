@@ -147,14 +147,32 @@ def _results_dir(asv_args: list[str]) -> Path | None:
         return None  # asv itself reports the configuration's problem
 
 
+def local(asv_args: list[str]) -> list[str]:
+    """`asv run` arguments that store the run with this machine's own runs: the configuration given
+    (--config, else asv.conf.json) with results_dir LOCAL_RESULTS, and the machine local_machine()."""
+    from .asv_config import LOCAL_CONFIG, LOCAL_RESULTS, derive, local_machine
+
+    i = asv_args.index("--config") + 1 if "--config" in asv_args else None
+    derived = derive(LOCAL_CONFIG, Path(asv_args[i] if i else "asv.conf.json"), results_dir=LOCAL_RESULTS)
+    machine = local_machine()
+    subprocess.run([sys.executable, "-m", "asv", "machine", "--yes", "--machine", machine], check=True,
+                   stdout=subprocess.DEVNULL)
+    rest = asv_args[:i - 1] + asv_args[i + 1:] if i else asv_args
+    return [rest[0], "--config", str(derived), "--machine", machine, *rest[1:]]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.asv_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
     parser.add_argument("--selection", choices=("quick", "default", "load"), help="add -b for the benchmarks of "
                         "this selection (their policy, dask_bench/policy.py)")
+    parser.add_argument("--local", action="store_true", help="store the run with this machine's own runs "
+                        "(.asv/results, machine local-<host>), never in the committed results/")
     parser.add_argument("asv_args", nargs=argparse.REMAINDER, help="-- then asv's own arguments")
     args = parser.parse_args(argv)
     asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
+    if args.local:
+        asv_args = local(asv_args)
     if args.selection:
         from .. import policy
 

@@ -25,7 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
                       paired_baseline, require_machine, runs)
-from . import changes  # noqa: E402
+from . import changes, summary  # noqa: E402
+from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
 from .compare import DEFAULT_FACTOR  # noqa: E402
 from .verdict import ALPHA, CONFIDENCE, HIGHER_IS_BETTER_UNITS, calibrated_noise, format_ratio  # noqa: E402
 from ..workloads import RESUBMIT_WINDOW  # noqa: E402
@@ -203,11 +204,26 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
     if journey_table:
         extra = ('<h2>The journey of a task, phase by phase</h2><img src="journey.png" alt="journey">'
                  + journey_table + extra)
-    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace("</body>",
-                                                                                          extra + "</body>"))
+    (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace(
+        "</body>", extra + this_machine_today() + "</body>"))
     history_page(ordered, [labels[r.commit] for r in ordered], out, machine, benchmark_info(results_dir))
     link_from_asv_index(html_dir)
     return out / "index.html"
+
+
+def this_machine_today() -> str:
+    """This machine's own newest run (make bench), beside the committed history and never a point of
+    it; with one line when the baselines say the machine itself moved. "" without such a run."""
+    machine = local_machine()
+    if not (LOCAL_RESULTS / machine / "machine.json").exists():
+        return ""
+    try:
+        text = summary.summarize(LOCAL_RESULTS, machine)
+    except (ResultsError, SystemExit):
+        return ""
+    return (f"<h2>This machine, today ({html.escape(machine)})</h2><p>The newest run of <code>make bench</code> "
+            "here, stored apart from the committed history (its own machine in asv's pages): a sitting of its "
+            f"own, not comparable with the history's numbers.</p><pre>{html.escape(text)}</pre>")
 
 
 JOURNEY = "journey.TaskJourney.time_phase"

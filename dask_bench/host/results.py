@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,8 +192,10 @@ def runs_of(results_dir: Path, machine: str | None, commit: str, env_names=()) -
 
 
 def require_machine(results_dir: Path, machine: str | None) -> str:
-    """The machine to read (default: this host's); one that has no results is an error naming those that do."""
-    machine = machine or asvapi.host_machine()
+    """The machine to read (default: this host's, else the only one there); one that has no results is an
+    error naming those that do."""
+    known = asvapi.machines(Path(results_dir))
+    machine = machine or (asvapi.host_machine() if asvapi.host_machine() in known or len(known) != 1 else known[0])
     if not (Path(results_dir) / machine / "machine.json").exists():
         known = asvapi.machines(Path(results_dir))
         raise ResultsError(f"no results of machine {machine!r} in {results_dir}"
@@ -260,3 +263,30 @@ def paired_baseline(run: Run, name: str, params: tuple) -> tuple[str, float] | N
     if params in values:
         return base, values[params]
     return (base, next(iter(values.values()))) if len(values) == 1 else None
+
+
+def baseline_ratio(before: Run, after: Run) -> float | None:
+    """How much the machine itself moved from one run to another: the median ratio (after / before)
+    of the baselines both ran, which do not run dask; None without a common baseline."""
+    common = [key for key in before.values if key[0].startswith("baselines.") and key in after.values
+              and before.values[key] and after.values[key]]
+    if not common:
+        return None
+    return statistics.median(after.values[key] / before.values[key] for key in common)
+
+
+def machine_moved(today: Run, sitting: list[Run]) -> str | None:
+    """One line when `today` (another sitting) meets the runs of one sitting and the baselines say the
+    machine moved beyond what they moved within that sitting (at least 5%); None when it did not.
+    Judged against the sitting's run of the same commit, else its newest."""
+    reference = next((r for r in sitting if r.commit == today.commit), sitting[-1] if sitting else None)
+    moved = baseline_ratio(reference, today) if reference else None
+    if moved is None:
+        return None
+    within = [baseline_ratio(a, b) for a, b in itertools.combinations(sitting, 2)]
+    spread = max((abs(math.log(r)) for r in within if r), default=0.0)
+    if abs(math.log(moved)) <= max(2 * spread, math.log(1.05)):
+        return None
+    return (f"The machine moved: the baselines, which do not run dask, took {moved:.2f}x their time in the "
+            f"committed history (which they kept within {math.exp(spread):.2f}x in its own sitting), so these "
+            "numbers say nothing about distributed against the history: compare revisions with ./compare")

@@ -1,6 +1,9 @@
-"""Print the newest run's numbers, each dask figure beside its baseline (the end of `make bench`).
+"""Print this machine's newest run, each dask figure beside its baseline (the end of `make bench`).
 
-    python -m dask_bench.host.summary [--results results] [--machine NAME] [--commit HASH]
+    python -m dask_bench.host.summary [--results .asv/results] [--machine local-<host>] [--commit HASH]
+
+By default the run `make bench` stored for this machine (asv_config.LOCAL_RESULTS); when the baselines
+say the machine itself moved against the committed history, one line says so.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value, paired_baseline,
-                      require_machine, runs)
+from .asv_config import LOCAL_RESULTS, local_machine
+from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value, machine_moved,
+                      paired_baseline, require_machine, runs)
 
 
 def rows(run, info):
@@ -39,6 +43,9 @@ def summarize(results_dir: Path, machine: str | None = None, commit: str | None 
                          + (f"{format_value(base, unit)} | {value / base:.3g}x |" if base else " | |"))
         return "\n".join(lines)
     lines = [f"{run.machine}, distributed {run.commit[:8]} ({run.env_name}):", ""]
+    moved = drift_line(run, results_dir)
+    if moved:
+        lines[1:1] = [moved, ""]
     width = max(len(label) for label, *_ in table) + 2
     for label, value, base, unit in table:
         line = f"  {label:<{width}} {format_value(value, unit):>16}"
@@ -48,10 +55,22 @@ def summarize(results_dir: Path, machine: str | None = None, commit: str | None 
     return "\n".join(lines)
 
 
+def drift_line(run, results_dir: Path) -> str | None:
+    """machine_moved's line when `run` is not itself of the committed history."""
+    if Path(results_dir).resolve() == RESULTS_DIR.resolve():
+        return None
+    try:
+        machine = require_machine(RESULTS_DIR, None)
+    except ResultsError:
+        return None
+    sitting = sorted((r for r in runs(RESULTS_DIR, machine) if not r.env_vars), key=lambda r: r.date)
+    return machine_moved(run, sitting)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.summary", description=__doc__.split("\n")[0])
-    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--machine")
+    parser.add_argument("--results", type=Path, default=LOCAL_RESULTS)
+    parser.add_argument("--machine", default=local_machine())
     parser.add_argument("--commit")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args(argv)

@@ -27,6 +27,7 @@ from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, 
                       paired_baseline, require_machine, runs)
 from . import changes, summary  # noqa: E402
 from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
+from .cli import guarded_main  # noqa: E402
 from .compare import DEFAULT_FACTOR  # noqa: E402
 from .verdict import ALPHA, CONFIDENCE, HIGHER_IS_BETTER_UNITS, calibrated_noise, format_ratio  # noqa: E402
 from ..workloads import RESUBMIT_WINDOW  # noqa: E402
@@ -380,4 +381,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded_main(main=main, prog="report"))

@@ -43,6 +43,8 @@ def summarize(results_dir: Path, machine: str | None = None, commit: str | None 
                          + (f"{format_value(base, unit)} | {value / base:.3g}x |" if base else " | |"))
         return "\n".join(lines)
     lines = [f"{run.machine}, distributed {run.commit[:8]} ({run.env_name}):", ""]
+    if not table:
+        return "\n".join([*lines[:1], "  (no dask benchmark in this run: only baselines)"])
     moved = drift_line(run, results_dir)
     if moved:
         lines[1:1] = [moved, ""]

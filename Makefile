@@ -144,7 +144,7 @@ calibrate: rev-arg compare-ready
 
 # What the committed paired calibrations say about make paired as it is configured today
 detection: install
-	$(PY) -m dask_bench.host.calibrate --summary $(MACHINE_ARGS)
+	$(PY) -m dask_bench.host.calibrate --summary $(MACHINE_ARGS) --markdown out/detection.md
 
 # asv's pages load scripts from CDNs; vendor makes the site work without internet.
 # asv publish reads commit dates and tags from the repository: a fresh clone makes it first.

@@ -7,7 +7,7 @@ from the same task, so the phases add up to its round trip), then each (workload
 records them as its samples: asv's timer here is journey.PhaseClock, which the timed call advances
 by one measured phase. So each phase has samples and statistics, and `make compare` judges it by
 the same rule as every other benchmark: the history shows which hop moved between releases.
-`make paired` (dask_bench.drive) calls `measure` afresh for every block instead, one journey a
+`./compare` (dask_bench.drive) calls `measure` afresh for every block instead, one journey a
 sample serving every phase.
 """
 
@@ -45,7 +45,7 @@ class TaskJourney(Benchmark):
     @staticmethod
     def measure(samples, params=None):
         """`samples` samples of the workloads' journeys (of those in `params`, else all), on one cluster
-        (reused within a process): what setup_cache records once per run, and what `make paired`
+        (reused within a process): what setup_cache records once per run, and what `./compare`
         takes a sample at a time."""
         workloads = {p[0] for p in params} if params else set(PER_SAMPLE)
         # the scheduler's and workers' logs must hold every transition of a 1,000-task map
@@ -53,7 +53,7 @@ class TaskJourney(Benchmark):
             session = cluster.session(Shape(workers=2))
         settle = ClusterBenchmark.settle
         # an external cluster's clocks are not the client's (session.workers: its workers used): their
-        # offsets estimated once per process, so every block `make paired` measures removes the same
+        # offsets estimated once per process, so every block `./compare` measures removes the same
         offsets = None
         if session.workers is not None:
             cluster_id = (session.client.scheduler.address, tuple(session.workers))

@@ -118,3 +118,13 @@ def test_every_benchmark_of_the_suite_has_a_valid_policy_and_the_calibration_it_
                                                                 "futures.SubmitLatency.time_submit_result"]
     assert all(policy.policy_of(label).factor == 1.05 for label in quick)
     assert not any(policy.counted(label) for label in labels if label.startswith("baselines."))
+
+
+def test_the_committed_detection_table_is_what_make_detection_prints_today():
+    """results/calibration/detection.md is generated (make detection), never pasted: a changed
+    default or calibration shows here until the table is generated again."""
+    from dask_bench.host import calibrate
+
+    committed = (REPO / "results" / "calibration" / "detection.md").read_text()
+    assert calibrate.summary("vm") == committed, (
+        "stale: python -m dask_bench.host.calibrate --summary --machine vm --markdown results/calibration/detection.md")

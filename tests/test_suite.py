@@ -234,7 +234,7 @@ def test_external_mode_runs_on_real_scheduler_and_workers(external_cluster, tiny
     # setup_cache's stderr only when it fails: the class's measurement is also run directly)
     proc = asv("run", *same, "--quick", "--dry-run", "-b", "journey.TaskJourney", env=env)
     assert proc.returncode == 0 and "failed" not in proc.stdout, proc.stdout[-3000:]
-    # twice in one process, as make paired measures block after block: the offsets estimated once
+    # twice in one process, as ./compare measures block after block: the offsets estimated once
     direct = run(PY, "-c", "from benchmarks.journey import TaskJourney; params = [('submit', 'execution')]; "
                  "TaskJourney.measure(1, params); print(sorted(TaskJourney.measure(1, params)['submit'][0]))", env=env)
     assert direct.returncode == 0, direct.stderr[-2000:]

@@ -718,7 +718,7 @@ def test_paired_says_when_its_selection_holds_the_load_benchmarks():
 
 @pytest.mark.slow  # real benchmark servers
 def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_measured(tmp_path, capsys):
-    """make paired: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
+    """The paired verdict: a server that cannot start on HEAD makes its benchmark "failing" (counted, exit 1),
     on BASE "fixed", on both "failed"; the next unit is measured all the same."""
     import sys
 
@@ -762,7 +762,7 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     capsys.readouterr()
     assert paired.main(["--judge", str(tmp_path / "segments")]) == 2
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "not a paired.json" in error
+    assert error.count("\n") == 1 and "not the JSON a comparison wrote" in error
     assert paired.main(["A", "B", "--judge", str(path)]) == 2
     # an option that measuring would use is refused with --judge, not silently ignored
     capsys.readouterr()
@@ -873,3 +873,25 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
         assert calibrate.main(argv) == 2, argv
         err = capsys.readouterr().err
         assert needle in err and err.count("\n") == 1, err
+
+
+def test_two_sittings_whose_baselines_differ_by_2x_say_the_machine_moved(tmp_path):
+    """Results of another sitting meet the committed history: when the baselines, which do not run
+    dask, took 2x their time, one line says the machine moved; within the sitting's own spread, no
+    line. The dask benchmarks are never judged across the two."""
+    from dask_bench.host.results import Measurement, Run, baseline_ratio, machine_moved
+
+    def run(i, commit, scale, dask=1.0):
+        r = Run(tmp_path / f"{i}.json", "m", commit * 40, "env", i, {})
+        for k, name in enumerate(("baselines.SubmitLatency.time_submit_result", "baselines.AccountsBag.time_alice_mean")):
+            value = (k + 1) * 1e-3 * scale
+            r.measurements[(name, ())] = Measurement(value, (value,) * 5, "v")
+        r.measurements[("futures.SubmitLatency.time_submit_result", ("'threads'",))] = Measurement(dask, (dask,) * 5, "v")
+        return r
+
+    sitting = [run(i, c, s) for i, (c, s) in enumerate([("a", 1.0), ("b", 1.01), ("c", 0.99)])]
+    assert baseline_ratio(sitting[0], sitting[1]) == pytest.approx(1.01)
+    moved = machine_moved(run(9, "c", 2.0, dask=3.0), sitting)
+    assert moved and "2.02x" in moved  # against the run of the same commit (0.99) and "./compare" in moved and "\n" not in moved
+    assert machine_moved(run(9, "c", 1.02, dask=3.0), sitting) is None  # the same machine, a 3x dask change
+    assert machine_moved(run(9, "z", 1.0), []) is None  # nothing to meet

@@ -29,7 +29,7 @@ Run again with the same options and the same code, it resumes: a segment whose b
 directory already holds (the same REV and side commits, benchmarks, blocks, segments, asv
 configurations and code the servers run) is not measured again.
 
-`--summary` (`make detection`) measures nothing: per counted benchmark `make paired` judges, the
+`--summary` (`make detection`) measures nothing: per counted benchmark `./compare` judges, the
 paired calibration its policy names (results/calibration/, dask_bench/policy.py), if it measured the
 benchmark on this machine at the blocks and segments its policy gives today; else "not calibrated at
 these defaults".
@@ -247,7 +247,7 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
 
 def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int | None, seconds: float,
                 workdir: Path, segments: int | None = None) -> tuple[dict[str, list[Row]], dict[str, dict]]:
-    """Every side compared with REV as `make paired` compares two revisions: both running at once,
+    """Every side compared with REV as `./compare` compares two revisions: both running at once,
     blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side).
     Returns the rows and, per side, every benchmark's blocks (paired.Pairs as stored), kept so that
     the calibration can be judged again; each side's are also written to the work directory segment
@@ -294,7 +294,7 @@ def judge_again(path: Path, factor: float | None) -> str:
                                "calibrations before the blocks were kept cannot be judged again") from None
     table = matrix(rows, lambda name: factor_of(name, factor))
     method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
-              "as `make paired` judges today")
+              "as `./compare` judges today")
     return render(table, data["rev"], factor, sum(n.startswith("A/A") for n in commits), list(commits),
                   data.get("machine", "unknown"), method, None, PAIRED_JUDGED_WITH)
 
@@ -336,7 +336,7 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
             for label, e in zip(labels, entries)]
     covered = [e for e in entries if e is not None]
     head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
-            f"Each counted benchmark `make paired` judges, with the blocks and segments it measures today, and "
+            f"Each counted benchmark `./compare` judges, with the blocks and segments it measures today, and "
             f"the calibration its policy names, if it measured it so: **{len(covered)} of {len(labels)}** "
             f"calibrated, **{sum(map(met, covered))}** meet their goal, "
             f"**{sum(e['false_alarms'] for e in covered)}** A/A false alarms. Detectable effect: the worst A/A "
@@ -382,15 +382,15 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
     parser.add_argument("--paired", action="store_true",
-                        help=f"calibrate make paired instead (default BENCH: the quick selection); writes calibration-paired.md")
+                        help=f"calibrate ./compare (paired) instead (default BENCH: the quick selection); writes calibration-paired.md")
     parser.add_argument("--blocks", type=int, help="with --paired: blocks a side (default: what each benchmark needs, "
-                        "as make paired: paired.BLOCKS_NEEDED)")
+                        "as ./compare: each benchmark's paired_blocks)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
     parser.add_argument("--segments", type=int, help="with --paired: fresh pairs of servers a benchmark's blocks "
-                                                     "are split among (default: as make paired)")
+                                                     "are split among (default: as ./compare)")
     measurement_options(parser, WORK_DIR, None)
     parser.add_argument("--summary", action="store_true",
-                        help="measure nothing: per counted benchmark make paired judges, the latest committed paired "
+                        help="measure nothing: per counted benchmark ./compare judges, the paired "
                              "calibration its policy names (results/calibration/) at today's blocks and segments")
     parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
     parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
@@ -451,9 +451,9 @@ def main(argv=None) -> int:
             method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
                       f"of {args.block_seconds:g} s a side "
                       + (f"in {'-'.join(map(str, sorted(segments)))} segments (a fresh pair of servers each"
-                         + ("" if args.segments else ", as `make paired` splits each benchmark") + ") "
+                         + ("" if args.segments else ", as `./compare` splits each benchmark") + ") "
                          if max(segments) > 1 else "")
-                      + "alternating, and judged as `make paired` judges")
+                      + "alternating, and judged as `./compare` judges")
         else:
             bench = args.bench or [policy.selection_regex("default")]
             if not args.no_run:

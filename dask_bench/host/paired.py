@@ -1,27 +1,26 @@
-"""`make paired BASE=<rev> HEAD=<rev> BENCH=<regex>`: two revisions measured side by side, at once.
+"""The paired verdict: two revisions measured side by side, at once (`./compare BASE HEAD`).
 
-    python -m dask_bench.host.paired BASE HEAD [-b REGEX] [--blocks N] [--block-seconds 0.5] [--factor 1.05]
-    ./compare BASE HEAD --paired [...]   (the CI command: the same, same exit status)
+    ./compare BASE HEAD [-b REGEX] [--blocks N] [--segments N] [--factor F] [--profile] [--build-only]
+    ./compare --judge out/compare.json        kept blocks judged again, measuring nothing
 
-Why: on this machine a cluster's speed drifts with the machine over tens of seconds to minutes (two
-clusters running at the same time in one process agree within their sampling error, while clusters
-started one after another differ by 5-15%: `make compare`'s "cluster noise"). `make compare`
-alternates whole asv runs, minutes apart, so that drift is its noise floor. Here both revisions run
-at the same time, each in its own asv environment (BASE in the configuration's, HEAD in make
-compare's second one), each one benchmark on its own warm cluster (dask_bench.drive --serve, driving
-the benchmark's own class; the journey's phases together, one journey a sample). The tool
-alternates short blocks between them (`--block-seconds` of samples each, ABBA order) and judges the
-pairs of neighbouring blocks (verdict.decide_paired): the
-drift moves both blocks of a pair alike and cancels in their ratio (`--judge paired.json` judges
-kept blocks again, measuring nothing). Time benchmarks only. The table
-goes to paired.md and every block's samples, with the verdicts, to paired.json beside it (asv does
-not record this mode, so nothing goes to results/). A benchmark that fails on one side is a row
-(`!` failing on HEAD, `*` fixed), and the others are still measured. Until paired.json is written,
-the blocks are kept segment by segment in the work directory (paired-blocks-<BASE>-<HEAD>.json,
-Progress): the same command after an interruption measures only the segments still missing.
+Why: on this machine a cluster's speed drifts with the machine over seconds to days (clusters started
+one after another differ by 5-15%; the same code on another day by up to 2.8x). Here both
+revisions run at the same time, each in its own asv environment (BASE in the configuration's,
+HEAD in a second one under the work directory), each unit of benchmarks on its own warm cluster
+(dask_bench.drive --serve, driving the benchmark's own class; a journey's phases together, one
+journey a sample). The tool alternates short blocks between them (`--block-seconds` of samples
+each, ABBA order), in segments (fresh pairs of servers), and judges the pairs of neighbouring blocks
+(verdict.decide_paired): the drift moves both blocks of a pair alike and cancels in their ratio.
+Time benchmarks only. The table goes to out/compare.md and every block's samples, with the
+verdicts, to out/compare.json beside it (asv does not record this mode: nothing goes to results/).
+A benchmark that fails on one side is a row (`!` failing on HEAD, `*` fixed), and the others are
+still measured. Until the JSON is written, the blocks are kept segment by segment in the work
+directory (paired-blocks-<BASE>-<HEAD>.json, Progress): the same command after an interruption
+measures only the segments still missing.
 
-Exit status: 0 no regression, 1 a regression (or a benchmark failing on HEAD only), 2 an error
-(bad input, set-up failed, or a benchmark failing on both sides: nothing measured it), as ./compare.
+Exit status (dask_bench.host.cli): 0 every counted benchmark same or faster, 1 one slower (or
+failing on HEAD only), 3 one inconclusive and none slower, 2 an error (bad input, set-up failed,
+or a benchmark failing on both sides: nothing measured it).
 """
 
 from __future__ import annotations
@@ -91,7 +90,7 @@ class Pairs(NamedTuple):
     segments: tuple = ()
 
     def record(self) -> dict:
-        """How paired.json, and a paired calibration's JSON, keep them."""
+        """How a comparison's JSON (out/compare.json), and a paired calibration's JSON, keep them."""
         return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments)}
 
     @classmethod
@@ -417,7 +416,7 @@ def render(decisions: dict[str, verdict.Decision], measured: dict[str, Pairs], b
 
 def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict, commits: list[str],
            base: str, head: str, factor: float | None, seconds: float) -> dict:
-    """What paired.json keeps: every block's samples, each verdict, and what failed (its log's tail)."""
+    """What the comparison's JSON keeps: every block's samples, each verdict, and what failed (its log's tail)."""
     def number(x):
         return None if math.isnan(x) else x
 
@@ -433,13 +432,13 @@ def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict,
 
 
 def rejudge(path: Path, factor: float | None, segments: int | None):
-    """The blocks a paired.json (`stored`) keeps, judged again by today's rule: (decisions, measured,
+    """The blocks a comparison's JSON (`stored`) keeps, judged again by today's rule: (decisions, measured,
     failed, its BASE and HEAD, its block seconds, its machine). `segments`: as Pairs.of_record."""
     try:
         data = json.loads(path.read_text())
         entries, names = data["benchmarks"], (data["base"]["rev"], data["head"]["rev"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PairedError(f"{path}: not a paired.json that make paired wrote ({exc})") from None
+        raise PairedError(f"{path}: not the JSON a comparison wrote (out/compare.json) ({exc})") from None
     measured, failed = {}, {}
     for label, entry in entries.items():
         if "blocks" not in entry:
@@ -458,7 +457,7 @@ def main(argv=None) -> int:
     parser.add_argument("base", nargs="?")
     parser.add_argument("head", nargs="?")
     parser.add_argument("--judge", type=Path, metavar="PAIRED_JSON",
-                        help="measure nothing: judge again the blocks a paired.json keeps (BASE and HEAD are its own)")
+                        help="measure nothing: judge again the blocks a comparison's JSON keeps (BASE and HEAD are its own)")
     parser.add_argument("--bench", "-b", action="append", default=[],
                         help=f"benchmark regex, repeatable (default: the quick selection)")
     parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
@@ -518,7 +517,7 @@ def main(argv=None) -> int:
             print(note, file=sys.stderr, flush=True)
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
-        # kept until paired.json is written: the same command after an interruption resumes
+        # kept until the JSON is written: the same command after an interruption resumes
         progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
                             run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments))
         measuring = time.monotonic()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -62,38 +63,56 @@ def plain_runs(results_dir: Path, machine: str | None):
     return sorted(newest.values(), key=lambda r: r.date)
 
 
+def save_panels(fig, first_axis, title: str, out: Path) -> None:
+    """A figure of side-by-side panels: one legend below them all, outside the data, and a title."""
+    handles, names = first_axis.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=9, frameon=False)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
 def plot_throughput(ordered, labels, out: Path, machine: str) -> bool:
+    """One panel per task duration: the newest release's tasks per second against worker count, the
+    range of every earlier release as a band, ideal linear scaling from the newest's smallest count,
+    and the ProcessPoolExecutor baseline; the legend below the panels, outside the data."""
     task_ms = sorted({p[1] for r in ordered for (n, p) in r.values if n == THROUGHPUT}, key=float)
     if not task_ms:
         return False
-    fig, axes = plt.subplots(1, len(task_ms), figsize=(5.5 * len(task_ms), 4.2), squeeze=False)
+
+    def points(run, ms, name=THROUGHPUT):
+        return dict(sorted((int(p[0]), tasks_per_second(v)) for (n, p), v in run.values.items()
+                           if n == name and p[1] == ms and v == v))
+
+    newest = next((r for r in reversed(ordered) if any(n == THROUGHPUT for n, _ in r.values)), ordered[-1])
+    fig, axes = plt.subplots(1, len(task_ms), figsize=(5.5 * len(task_ms), 4.6), squeeze=False)
     for ax, ms in zip(axes[0], task_ms):
-        for run in ordered:
-            points = sorted((int(p[0]), tasks_per_second(v)) for (n, p), v in run.values.items()
-                            if n == THROUGHPUT and p[1] == ms and v == v)
-            if not points:
-                continue
-            workers, rate = zip(*points)
-            line, = ax.plot(workers, rate, marker="o", label=f"dask {labels[run.commit]}")
-            ideal = [rate[0] * w / workers[0] for w in workers]
-            ax.plot(workers, ideal, linestyle="--", color=line.get_color(), alpha=0.5)
-        base = sorted((int(p[0]), v) for (n, p), v in next(
-            (r for r in reversed(ordered) if any(n == BASELINE_THROUGHPUT for n, _ in r.values)), ordered[-1]
-        ).values.items() if n == BASELINE_THROUGHPUT and p[1] == ms and v == v)
-        base = [(w, tasks_per_second(v)) for w, v in base]
+        others = [points(r, ms) for r in ordered if r is not newest]
+        workers = sorted({w for p in others + [points(newest, ms)] for w in p})
+        if any(others):
+            low = [min((p[w] for p in others if w in p), default=math.nan) for w in workers]
+            high = [max((p[w] for p in others if w in p), default=math.nan) for w in workers]
+            ax.fill_between(workers, low, high, color="tab:blue", alpha=0.15, label="earlier releases (range)")
+        mine = points(newest, ms)
+        if mine:
+            ax.plot(list(mine), list(mine.values()), marker="o", color="tab:blue", linewidth=2,
+                    label=f"dask {labels[newest.commit]} (newest)")
+            first = min(mine)
+            ax.plot(list(mine), [mine[first] * w / first for w in mine], linestyle="--", color="tab:blue", alpha=0.6,
+                    label="ideal linear scaling")
+        base = points(next((r for r in reversed(ordered) if any(n == BASELINE_THROUGHPUT for n, _ in r.values)),
+                           newest), ms, BASELINE_THROUGHPUT)
         if base:
-            ax.plot(*zip(*base), marker="s", color="grey", linestyle=":", label="ProcessPoolExecutor (newest)")
-        ax.set_title(f"as_completed resubmission, {ms} ms tasks (machine {machine})")
+            ax.plot(list(base), list(base.values()), marker="s", color="grey", linestyle=":",
+                    label="ProcessPoolExecutor (no dask)")
+        ax.set_title(f"{ms} ms tasks")
         ax.set_xlabel("workers")
-        ax.set_ylabel("tasks per second")
-        ax.set_xticks(sorted({int(p[0]) for r in ordered for (n, p) in r.values if n == THROUGHPUT}))
+        ax.set_ylabel("tasks per second (log)")
+        ax.set_xticks(workers)
         ax.set_yscale("log")  # the baseline is often 10-100x faster: keep dask's lines readable
         ax.grid(alpha=0.3, which="both")
-        ax.plot([], [], linestyle="--", color="black", alpha=0.5, label="ideal linear scaling")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    save_panels(fig, axes[0][0], f"as_completed resubmission throughput (machine {machine})", out)
     return True
 
 
@@ -195,7 +214,8 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
     pairs = list(baseline_pairs(compared, benchmark_info(results_dir)))
     images = []
     if plot_throughput(ordered, labels, out / "throughput.png", machine):
-        images.append(("throughput.png", "as_completed throughput against worker count (dashed: ideal linear scaling)"))
+        images.append(("throughput.png", "as_completed throughput against worker count: is the newest release "
+                        "(line) inside the band of the earlier ones, and how far below ideal linear scaling (dashed)?"))
     if plot_speedup(ordered, labels, out / "persist_speedup.png", machine):
         images.append(("persist_speedup.png", "persist speedup per release"))
     if plot_baselines(pairs, out / "baselines.png", machine):
@@ -203,7 +223,9 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
     journey_table = plot_journey(ordered, [labels[r.commit] for r in ordered], out / "journey.png", machine)
     extra = '<p><a href="history.html">History across releases, with the changes found</a></p>'
     if journey_table:
-        extra = ('<h2>The journey of a task, phase by phase</h2><img src="journey.png" alt="journey">'
+        extra = ('<h2>The journey of a task, phase by phase</h2><p>Where a task spends its time: each panel '
+                 "on its own scale. A bar outside its whisker is a phase the newest release moved (a single "
+                 "sitting's numbers: confirm with ./compare).</p><img src=\"journey.png\" alt=\"journey\">"
                  + journey_table + extra)
     (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace(
         "</body>", extra + this_machine_today() + "</body>"))
@@ -231,8 +253,9 @@ JOURNEY = "journey.TaskJourney.time_phase"
 
 
 def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | None:
-    """A stacked bar per release and workload: the mean time of each phase of a task's journey;
-    returns the HTML table of the same numbers (None when no run has the journey)."""
+    """One panel per workload, each on its own scale (a map task spends ~1 s, a round trip ~5 ms):
+    per phase, the newest release's time as a bar and the range of every earlier release as a
+    whisker; returns the HTML table of the same numbers (None when no run has the journey)."""
     from ..journey import PHASES
 
     data = {}  # (release, workload) -> {phase: seconds}
@@ -243,20 +266,25 @@ def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | N
                 data.setdefault((label_, workload), {})[phase] = m.value
     if not data:
         return None
+    workloads = sorted({w for _, w in data})
+    fig, axes = plt.subplots(1, len(workloads), figsize=(6.5 * len(workloads), 4.6), squeeze=False)
+    for ax, workload in zip(axes[0], workloads):
+        releases = [r for r in labels if (r, workload) in data]
+        newest, earlier = releases[-1], releases[:-1]
+        values = [data[(newest, workload)].get(p, math.nan) * 1e3 for p in PHASES]
+        ax.bar(range(len(PHASES)), values, color="tab:blue", label=f"{newest} (newest)")
+        if earlier:
+            low = [min(data[(r, workload)].get(p, math.nan) for r in earlier) * 1e3 for p in PHASES]
+            high = [max(data[(r, workload)].get(p, math.nan) for r in earlier) * 1e3 for p in PHASES]
+            ax.errorbar(range(len(PHASES)), [(a + b) / 2 for a, b in zip(low, high)],
+                        yerr=[[(b - a) / 2 for a, b in zip(low, high)]] * 2, fmt="none", ecolor="black", capsize=4,
+                        label=f"earlier releases ({earlier[0]} to {earlier[-1]}): range")
+        ax.set_xticks(range(len(PHASES)), PHASES, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("ms per task (median)")
+        ax.set_title(f"{workload}: {sum(v for v in values if v == v):.3g} ms per task, newest")
+        ax.grid(alpha=0.3, axis="y")
+    save_panels(fig, axes[0][0], f"the journey of a task, phase by phase (machine {machine})", out)
     bars = sorted(data, key=lambda k: (k[1], labels.index(k[0])))
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(bars) + 3), 4.5))
-    bottom = [0.0] * len(bars)
-    for phase in PHASES:
-        heights = [data[b].get(phase, 0.0) * 1e3 for b in bars]
-        ax.bar(range(len(bars)), heights, bottom=bottom, label=phase)
-        bottom = [x + h for x, h in zip(bottom, heights)]
-    ax.set_xticks(range(len(bars)), [f"{w}\n{r}" for r, w in bars], fontsize=8)
-    ax.set_ylabel("ms per task (mean)")
-    ax.set_title(f"the journey of a task, phase by phase (machine {machine})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
     head = "".join(f"<th>{p}</th>" for p in PHASES)
     rows = "".join(f"<tr><td>{html.escape(w)}</td><td>{html.escape(r)}</td>"
                    + "".join(f"<td>{data[(r, w)].get(p, float('nan')) * 1e3:.3f}</td>" for p in PHASES)

@@ -142,7 +142,7 @@ calibrate: rev-arg compare-ready
 	  $(if $(filter 1,$(PAIRED)),--paired) $(FACTOR_ARG) \
 	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
 
-# What the committed paired calibrations say about make paired as it is configured today
+# Per counted benchmark, what the calibration its policy names says at today's settings (results/calibration/detection.md is this table)
 detection: install
 	$(PY) -m dask_bench.host.calibrate --summary $(MACHINE_ARGS) --markdown out/detection.md
 

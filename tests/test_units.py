@@ -443,6 +443,39 @@ def test_changes_between_releases_are_found_grouped_and_drawn(tmp_path):
     assert "a.B.time_x" not in {c.benchmark for c in changes.detect(ordered, labels, 1.05, noise=noise)}
 
 
+def test_the_same_releases_measured_in_two_sittings_never_appear_as_a_step(tmp_path):
+    """r2 and r3 measured two days after r0 and r1, on a machine 1.3x slower that day: no step
+    between r1 and r2 (points of two sittings are never compared, nor joined by a line); the same
+    values measured in one sitting are a step, and the page names both sittings."""
+    from dask_bench.host import changes
+    from dask_bench.host.report import history_page, sittings
+    from dask_bench.host.results import Measurement, Run
+
+    labels, day = ["r0", "r1", "r2", "r3"], 24 * 3600 * 1000
+    noise = {"a.B.time_x": verdict.Noise(0.03, 10)}
+
+    def history(started):
+        ordered = []
+        for i, release in enumerate(labels):
+            run = Run(tmp_path / release, "m", str(i) * 40, "env", i, {})
+            samples = timings([1.0, 1.0, 1.3, 1.3][i], 30, 0.02)
+            run.measurements[("a.B.time_x", ())] = Measurement(float(np.median(samples)), tuple(samples), "v1",
+                                                                started_at=started[i])
+            ordered.append(run)
+        return ordered
+
+    one = [1.8e12 + i * 60_000 for i in range(4)]
+    two = one[:2] + [t + 2 * day for t in one[2:]]
+    assert [(c.before, c.after, c.kind) for c in changes.detect(history(one), labels, 1.05, noise=noise)] == [
+        ("r1", "r2", "step")]
+    apart = history(two)
+    assert changes.detect(apart, labels, 1.05, noise=noise) == []
+    points = changes.series(apart)["a.B.time_x"]
+    assert [[i for i, _ in run] for run in sittings(points)] == [[0, 1], [2, 3]]
+    text = history_page(apart, labels, tmp_path, "m", {}, noise=noise).read_text()
+    assert "measured in 2 sittings" in text and "No step between releases" in text
+
+
 def test_the_janitor_survives_modules_of_the_suite_named_like_the_standard_librarys(tmp_path, monkeypatch):
     """The janitor runs as a script from its own directory, where a module named like one of the
     standard library's (profile.py, say) must not shadow it: a janitor that dies at start leaves every

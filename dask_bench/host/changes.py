@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats
 
 from . import verdict
-from .results import Run, label
+from .results import Run, label, same_sitting
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def detect(ordered: list[Run], labels: list[str], factor: float, counted=lambda 
         better = higher_is_better(name)
         for k in range(len(points) - 1):
             (i, a), (j, b) = points[k], points[k + 1]
-            if a.version != b.version:
-                continue  # measured by different benchmark code: not comparable
+            if a.version != b.version or not same_sitting(a, b):
+                continue  # other benchmark code, or another sitting (another day): not comparable
             d = verdict.decide(a.rounds, b.rounds, factor, better, prior=noise.get(name))
             if d.verdict in ("regression", "improvement"):
                 changes.append(Change(name, labels[i], labels[j], d,
@@ -86,10 +86,11 @@ def _kind(points, k: int, flagged: str, factor: float, better: bool, prior=None)
         for b in afters:
             if (a, b) == (befores[-1], afters[0]):
                 continue  # the flagged pair itself
-            if a.version == b.version == version and verdict.decide(a.rounds, b.rounds, factor, better,
+            if a.version == b.version == version and same_sitting(a, b) and verdict.decide(a.rounds, b.rounds, factor, better,
                                                                     prior=prior).verdict != flagged:
                 return "transient"
-    complete = len(befores) == 2 and len(afters) == 2 and all(m.version == version for m in befores + afters)
+    complete = len(befores) == 2 and len(afters) == 2 and all(
+        m.version == version and same_sitting(m, befores[-1]) for m in befores + afters)
     return "step" if complete else "unconfirmed"
 
 

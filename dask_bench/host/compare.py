@@ -292,6 +292,7 @@ def main(argv=None) -> int:
     measurement_options(parser, WORK_DIR, OUT_DIR / "compare.md")
     parser.add_argument("--profile", action="store_true",
                         help="profile every regressed benchmark on both sides and link the diff pages")
+    parser.add_argument("--profiles", type=Path, default=profile.PROFILES_DIR, help="where --profile writes")
     parser.add_argument("--profile-seconds", type=float, default=5.0, help="how long each profile samples")
     parser.add_argument("--build-only", action="store_true",
                         help="build and install both sides' environments, measure nothing (then compare offline)")
@@ -317,7 +318,8 @@ def main(argv=None) -> int:
     if args.profile:
         regressed = [r.benchmark for r in rows if r.flags_regression]
         text += profile.profile_regressions(regressed, [(profile.installed(s.config, s.commit), s.commit) for s in sides]
-                                            if regressed else [], args.markdown.parent, args.profile_seconds)
+                                            if regressed else [], args.markdown.parent, args.profile_seconds,
+                                            args.profiles)
     print(text)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)

@@ -453,7 +453,7 @@ def rejudge(path: Path, factor: float | None, segments: int | None):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.paired", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="./compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base", nargs="?")
     parser.add_argument("head", nargs="?")
     parser.add_argument("--judge", type=Path, metavar="PAIRED_JSON",

@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
-                      paired_baseline, require_machine, runs)
+                      paired_baseline, require_machine, runs, same_sitting, SITTING_GAP_MS)
 from . import changes, summary  # noqa: E402
 from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
 from .cli import guarded_main  # noqa: E402
@@ -297,6 +297,26 @@ def family_of(name: str) -> str:
     return name.split("(")[0].rsplit(".", 1)[0]
 
 
+def sitting_days(ordered) -> list[str]:
+    """The first day of each sitting the runs' measurements were taken in."""
+    import datetime
+
+    starts = sorted(m.started_at for run in ordered for m in run.measurements.values() if m.started_at)
+    firsts = [t for k, t in enumerate(starts) if k == 0 or t - starts[k - 1] > SITTING_GAP_MS]
+    return [datetime.datetime.fromtimestamp(t / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M") for t in firsts]
+
+
+def sittings(points: list) -> list[list]:
+    """A benchmark's (index, Measurement) points split where two neighbours are of two sittings."""
+    runs = [points[:1]]
+    for previous, point in zip(points, points[1:]):
+        if same_sitting(previous[1], point[1]):
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    return runs
+
+
 def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path, machine: str) -> None:
     """Each benchmark of a family across releases, relative to its first release, with the 95%
     interval of each median as a band; detected changes circled and labelled."""
@@ -305,12 +325,15 @@ def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path,
         if family_of(name) != family:
             continue
         first = points[0][1].value
-        xs = [i for i, _ in points]
-        ys = [m.value / first for _, m in points]
-        bands = [changes.median_interval(m.samples) for _, m in points]
-        line, = ax.plot(xs, ys, marker="o", label=name.split(".", 2)[-1])
-        ax.fill_between(xs, [lo / first for lo, _ in bands], [hi / first for _, hi in bands],
-                        color=line.get_color(), alpha=0.2)
+        colour = None
+        for run in sittings(points):  # a line never joins points of two sittings
+            xs = [i for i, _ in run]
+            ys = [m.value / first for _, m in run]
+            bands = [changes.median_interval(m.samples) for _, m in run]
+            line, = ax.plot(xs, ys, marker="o", color=colour, label=None if colour else name.split(".", 2)[-1])
+            colour = line.get_color()
+            ax.fill_between(xs, [lo / first for lo, _ in bands], [hi / first for _, hi in bands], color=colour,
+                            alpha=0.2)
         for c in marks:
             if c.benchmark == name and c.kind != "transient":  # transient flags: one release off, not drawn
                 j = labels.index(c.after)
@@ -362,6 +385,11 @@ def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict
                   "<code>make compare BASE=&lt;rev&gt; HEAD=&lt;rev&gt; ROUNDS=8 BENCH=&lt;regex&gt;</code>.</p>")
     table += (f"<p>{transient} transient flag(s) besides: a release measured off-level against both its "
               "neighbours, not holding on the next release (listed in history-changes.md).</p>")
+    days = sitting_days(ordered)
+    if len(days) > 1:
+        table += (f"<p>These results were measured in {len(days)} sittings ({', '.join(days)}): points of two "
+                  "sittings are never joined nor compared (on this kind of machine the same code runs up to 2.8x "
+                  "slower another day). To compare releases measured apart: <code>./compare A B</code>.</p>")
     text = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Dask distributed across releases ({html.escape(machine)})</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}img{{max-width:100%}}

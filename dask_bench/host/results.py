@@ -39,6 +39,7 @@ class Measurement:
     samples: tuple[float, ...] | None   # every sample of a time_ benchmark, when recorded
     version: str | None                 # the benchmark's code identity when it ran
     round_sizes: tuple[int, ...] | None = None  # samples per round, in order, when recorded
+    started_at: float | None = None     # when asv started measuring it, ms since the epoch
 
     @property
     def ok(self) -> bool:
@@ -168,7 +169,8 @@ def _run(result, machine: str, path: Path) -> Run:
                 math.nan if value is None else float(value),
                 tuple(float(s) for s in sample) if sample else None,
                 result.benchmark_version.get(name),
-                tuple(sizes[label(name, tuple(combo))]) if label(name, tuple(combo)) in sizes else None)
+                tuple(sizes[label(name, tuple(combo))]) if label(name, tuple(combo)) in sizes else None,
+                (result.started_at or {}).get(name))
     return run
 
 
@@ -263,6 +265,16 @@ def paired_baseline(run: Run, name: str, params: tuple) -> tuple[str, float] | N
     if params in values:
         return base, values[params]
     return (base, next(iter(values.values()))) if len(values) == 1 else None
+
+
+# Measurements started further apart than this are of two sittings: on this kind of machine the same
+# code measured another day ran 1.2x slower at the median, and the baselines up to 2.8x (issue 26).
+SITTING_GAP_MS = 6 * 3600 * 1000
+
+
+def same_sitting(a: Measurement, b: Measurement) -> bool:
+    """Whether two measurements were taken in one sitting (unknown start: assumed so, as asv's own)."""
+    return a.started_at is None or b.started_at is None or abs(a.started_at - b.started_at) <= SITTING_GAP_MS
 
 
 def baseline_ratio(before: Run, after: Run) -> float | None:

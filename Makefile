@@ -44,7 +44,7 @@ help:
 	@echo "make test | test-fast      the whole test suite (CI) | the tier without asv runs or clusters (< 2 min)"
 	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [PROFILE=1]   the verdict (= ./compare)"
 	@echo "  A/A: BASE=HEAD; INTERLEAVED=1 [ROUNDS=2]: asv rounds instead of paired blocks; BUILD_ONLY=1: build only"
-	@echo "make history [RELEASES=\"A B\"] [LATEST=N] [ROUNDS=2]   measure every release without valid stored rounds"
+	@echo "make history [RELEASES=\"A B\"] [BENCH=regex]   each release against its predecessor, paired (INTERLEAVED=1: asv runs)"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower"
 	@echo "make profile BENCH=<regex> [REV=<rev>] | profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   out/profiles/"
 	@echo "make load                  the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
@@ -82,10 +82,13 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 	@$(PY) -m dask_bench.host.summary
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
-# Every release of the history without a valid stored result, oldest first; resumable.
+# The history as a chain of paired verdicts: every consecutive pair of releases not compared yet, newest first
+# (results/paired-history/), resumable. INTERLEAVED=1: asv runs of every release without a valid stored result.
 history: install $(REPO_FOR_CONFIG) machine check
-	$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) --rounds $(ROUNDS) $(if $(RELEASES),--releases "$(RELEASES)") \
-	  $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS)
+	$(if $(filter 1,$(INTERLEAVED)),$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) --rounds $(ROUNDS) \
+	  $(if $(RELEASES),--releases "$(RELEASES)") $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS), \
+	  $(PY) -m dask_bench.host.chain --measure $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) \
+	  --config $(ASV_CONFIG) --workdir $(COMPARE_DIR))
 
 bisect-args:
 	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \

@@ -110,7 +110,7 @@ def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspa
                               results_dir=results, html_dir=tmp_path / "html")
     env = {"DASK_BENCH_DATA_DIR": str(ws["data"]), "ASV_CONFIG": str(config)}
     bench = "BENCH=baselines.SubmitLatency"
-    first = run("make", "history", "LATEST=1", "ROUNDS=1", bench, env=env, timeout=900)
+    first = run("make", "history", "INTERLEAVED=1", "LATEST=1", "ROUNDS=1", bench, env=env, timeout=900)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     assert "0 already measured, 1 to measure: 2026.8.0" in first.stdout
     assert "release 1 of 1: 2026.8.0" in first.stdout
@@ -122,7 +122,7 @@ def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspa
     one_round = rounds_of(-1)
     assert one_round and all(len(sizes) == 1 for sizes in one_round.values()), one_round
     # two rounds a release (the default): 2026.8.0 lacks one, which is appended; 2026.7.1 gets both
-    again = run("make", "history", bench, env=env, timeout=900)
+    again = run("make", "history", "INTERLEAVED=1", bench, env=env, timeout=900)
     assert again.returncode == 0, again.stdout[-3000:]
     assert "0 already measured, 2 to measure: 2026.7.1 2026.8.0" in again.stdout
     assert "about" in again.stdout.split("release 2 of 2")[1].splitlines()[0]  # the time left
@@ -132,7 +132,7 @@ def test_history_measures_only_what_lacks_a_valid_result_and_resumes(asv_workspa
     assert older and all(len(sizes) == 2 for sizes in older.values()), older
     for run_ in runs(results):  # the recorded rounds add up to the samples asv stored
         assert all(m.recorded_rounds == 2 for m in run_.measurements.values() if m.samples), run_.path
-    done = run("make", "history", bench, env=env, timeout=300)
+    done = run("make", "history", "INTERLEAVED=1", bench, env=env, timeout=300)
     assert "2 already measured, 0 to measure: none" in done.stdout
-    proc = run("make", "history", "RELEASES=1999.1.1", env=env, timeout=120)
+    proc = run("make", "history", "INTERLEAVED=1", "RELEASES=1999.1.1", env=env, timeout=120)
     assert proc.returncode != 0 and "no release 1999.1.1" in proc.stdout + proc.stderr

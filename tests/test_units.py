@@ -928,3 +928,44 @@ def test_two_sittings_whose_baselines_differ_by_2x_say_the_machine_moved(tmp_pat
     assert moved and "2.02x" in moved  # against the run of the same commit (0.99) and "./compare" in moved and "\n" not in moved
     assert machine_moved(run(9, "c", 1.02, dask=3.0), sitting) is None  # the same machine, a 3x dask change
     assert machine_moved(run(9, "z", 1.0), []) is None  # nothing to meet
+
+
+def test_the_history_is_a_chain_of_paired_verdicts_and_a_failed_pair_is_measured_again(tmp_path, capsys):
+    """Four releases, three consecutive pairs: r0..r1 the same code, r1..r2 20% slower, r2..r3 failed
+    (nothing stored). The chain marks exactly the r1..r2 step, compounds the intervals, never bridges
+    the missing pair; the page shows it; make history's measuring keeps the stored pairs, reports the
+    failed one and leaves it to the next run."""
+    from dask_bench.host import chain, paired
+    from dask_bench.host.asv_config import derive
+    from dask_bench.host.report import paired_chain
+
+    label = "futures.SubmitLatency.time_map_gather('threads')"
+    drift = RNG.lognormal(0, 0.1, 40)
+
+    def store(before, after, ratio):
+        measured = {label: paired.Pairs(drifting_blocks(1.0, drift), drifting_blocks(ratio, drift))}
+        data = paired.stored(paired.judge(measured, {}), measured, {}, ["c1", "c2"], before, after, None, 0.5)
+        chain.pair_path(before, after, tmp_path).write_text(json.dumps({**data, "seconds": {"measured": 600.0}}))
+
+    names = ["r0", "r1", "r2", "r3"]
+    store("r0", "r1", 1.0)
+    store("r1", "r2", 1.2)
+    row = chain.links(names, tmp_path)[label]
+    assert [link.decision.verdict if link else None for link in row] == ["same", "slower", None]
+    steps = chain.steps({label: row})
+    assert [(s.before, s.after) for s in steps] == [("r1", "r2")]
+    first, second, gap = chain.cumulative(row)
+    assert gap is None and second[0] == pytest.approx(first[0] * row[1].decision.ratio)
+    assert second[2] / second[1] > first[2] / first[1], "the band compounds"
+    text = chain.render(names, {label: row})
+    assert "2 of 3 consecutive pairs" in text and "not compared yet: r2..r3" in text and "r1 -> r2" in text
+    page = paired_chain(tmp_path, names, tmp_path)
+    assert "r1 &rarr; r2" in page and "slower" in page and (tmp_path / "history-paired.png").stat().st_size > 5000
+    # measuring: the missing pair fails at once (no repository), the stored pairs stay, exit 2
+    config = derive(tmp_path / "asv.json", repo=tmp_path / "no-repository")
+    before = {p.name: p.read_text() for p in tmp_path.glob("*..*.json")}
+    code = chain.main(["--measure", "--releases", " ".join(names), "--folder", str(tmp_path), "--config", str(config)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "failed: r2..r3" in err and "1 pair(s) to compare, about 10 min" in out
+    assert {p.name: p.read_text() for p in tmp_path.glob("*..*.json")} == before
+    assert "not compared yet: r2..r3" in out  # and the next make history tries it again

@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
                       paired_baseline, require_machine, runs, same_sitting, SITTING_GAP_MS)
-from . import changes, summary  # noqa: E402
+from . import chain, changes, summary, verdict  # noqa: E402
+from .. import policy  # noqa: E402
 from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
 from .cli import guarded_main  # noqa: E402
 from .compare import DEFAULT_FACTOR  # noqa: E402
@@ -352,6 +353,54 @@ def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path,
     plt.close(fig)
 
 
+def paired_chain(out: Path, names: list[str] | None = None, folder: Path = chain.PAIRED_HISTORY) -> str:
+    """The history's verdicts: per benchmark its chain of paired comparisons of consecutive releases
+    (history-paired.png, one panel a benchmark: the ratio to the first release of each run of
+    compared pairs, with its compounded band; a step marked where the paired verdict said slower or
+    faster), and the table of those steps. The only marks of the history a maintainer can act on."""
+    names = names or chain.releases()
+    links = {label: row for label, row in chain.links(names, folder).items() if policy.counted(label)}
+    if not links:
+        return ("<h2>Verdicts between consecutive releases</h2><p>No release has been compared with its "
+                "predecessor side by side yet: <code>make history</code>.</p>")
+    fig, axes = plt.subplots(1, len(links), figsize=(4.2 * len(links), 4.2), squeeze=False, sharey=True)
+    for ax, (label, row) in zip(axes[0], sorted(links.items())):
+        points = chain.cumulative(row)
+        for k, point in enumerate(points):
+            if point is None:
+                continue
+            start = k if k == 0 or points[k - 1] is None else None
+            if start is not None:
+                ax.plot([k], [1.0], marker="o", color="tab:blue")
+            previous = (1.0, 1.0, 1.0) if start is not None else points[k - 1]
+            ax.plot([k, k + 1], [previous[0], point[0]], marker="o", color="tab:blue",
+                    label="ratio to the run's first release" if k == 0 or start is not None else None)
+            ax.fill_between([k, k + 1], [previous[1], point[1]], [previous[2], point[2]], color="tab:blue", alpha=0.15)
+            if row[k].decision.verdict in (verdict.SLOWER, verdict.FASTER):
+                ax.plot([k + 1], [point[0]], marker="o", markersize=14, fillstyle="none",
+                        color="red" if row[k].decision.verdict == verdict.SLOWER else "green")
+        ax.axhline(1.0, color="grey", linewidth=0.8)
+        ax.set_xticks(range(len(names)), names, rotation=60, fontsize=7)
+        ax.set_xlim(-0.5, len(names) - 0.5)
+        ax.set_title(label.split(".", 2)[-1], fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("HEAD / first release (compounded 99% band)")
+    save_panels(fig, axes[0][0], "the history as a chain of paired verdicts (circled: slower, red; faster, green)",
+                out / "history-paired.png")
+    found = chain.steps(links)
+    rows = "".join(f"<tr><td>{html.escape(l.before)} &rarr; {html.escape(l.after)}</td><td>{html.escape(label)}</td>"
+                   f"<td>{format_ratio(l.decision)}</td><td>{l.decision.verdict}</td></tr>"
+                   for label, row in sorted(links.items()) for l in row if l in found)
+    pairs = len(names) - 1
+    compared = sum(any(row[k] for row in links.values()) for k in range(pairs))
+    return ("<h2>Verdicts between consecutive releases</h2>"
+            f"<p>{compared} of {pairs} consecutive pairs of releases compared side by side (<code>./compare A B</code>, "
+            "kept in results/paired-history/): both measured at once, so a step here is never the machine "
+            f"moving. {len(found)} step(s) called slower or faster:</p>"
+            + (f"<table><tr><th>releases</th><th>benchmark</th><th>ratio [99%]</th><th>verdict</th></tr>{rows}</table>"
+               if rows else "") + '<img src="history-paired.png" alt="the chain of paired verdicts">')
+
+
 def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict, factor: float = DEFAULT_FACTOR,
                  noise: dict | None = None) -> Path:
     counted = lambda name: not name.startswith("baselines.")  # noqa: E731: as in make compare
@@ -404,7 +453,11 @@ holds against the neighbours on both sides (the two releases before it are both 
 against the two after it): separate runs on separate clusters put single releases off-level.
 <b>unconfirmed</b>: a neighbour is not measured yet (the newest release). Circled in the graphs: red a
 step, orange unconfirmed. Bands: the 95% bootstrap interval of each median.</p>
-<h2>Changes</h2>{table}
+{paired_chain(out)}
+<h2>Absolute timings, one sitting at a time</h2>
+<p>What asv measured release by release (below): useful to read absolute times, not for verdicts:
+releases measured one after another drift apart, and the flags below are the interleaved rule's.</p>
+<h3>Flags</h3>{table}
 {"".join(figures)}
 </body></html>
 """

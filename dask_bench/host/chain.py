@@ -1,0 +1,149 @@
+"""The release history as a chain of paired verdicts: each release against its predecessor, both
+measured at once, so no step of the chain compares numbers of two sittings.
+
+    python -m dask_bench.host.chain [--measure] [-b REGEX] [--releases "A B C"]     (make history)
+
+Each pair of consecutive releases (results/distributed-releases.txt, oldest first) is one
+`./compare A B`, its table and blocks kept in results/paired-history/A..B.{md,json}. `--measure`
+measures the pairs that have no stored comparison, newest first, saying first how long that will
+take; a pair that fails (exit 2) stores nothing and is measured again next time, and an interrupted
+pair resumes from its kept segments. Without it, the chain is read and printed: per benchmark, the
+ratio of each release to the oldest of its chain (the product of the consecutive ratios) with a band
+that compounds the consecutive intervals (their log half-widths added in quadrature), and every step
+the paired verdict called slower or faster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import policy
+from . import paired, verdict
+from .cli import ToolError, guarded_main
+from .release_history import DEFAULT_PIN_FILE
+
+PAIRED_HISTORY = Path(__file__).resolve().parent.parent.parent / "results" / "paired-history"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One benchmark between two consecutive releases, as their paired comparison judged it."""
+    before: str
+    after: str
+    decision: verdict.Decision
+
+
+def pair_path(before: str, after: str, folder: Path = PAIRED_HISTORY) -> Path:
+    return folder / f"{before}..{after}.json"
+
+
+def releases(pin_file: Path = DEFAULT_PIN_FILE) -> list[str]:
+    try:
+        return Path(pin_file).read_text().split()
+    except OSError as exc:
+        raise ToolError(f"{pin_file}: cannot read the release list ({exc.strerror}); restore it with git") from None
+
+
+def links(names: list[str], folder: Path = PAIRED_HISTORY) -> dict[str, list[Link | None]]:
+    """benchmark label -> one Link per consecutive pair of `names` (None where that pair has no stored
+    comparison, or did not measure the benchmark), judged again from the kept blocks by today's rule."""
+    chain: dict[str, list] = {}
+    pairs = list(zip(names, names[1:]))
+    for k, (before, after) in enumerate(pairs):
+        path = pair_path(before, after, folder)
+        if not path.exists():
+            continue
+        decisions, *_ = paired.rejudge(path, None, None)
+        for label, d in decisions.items():
+            chain.setdefault(label, [None] * len(pairs))[k] = Link(before, after, d)
+    return chain
+
+
+def cumulative(row: list[Link | None]) -> list[tuple[float, float, float] | None]:
+    """(ratio, low, high) of each release after the first of its run against that first release: the
+    product of the consecutive ratios, and a band whose log half-width adds the consecutive 99%
+    intervals' in quadrature. None where a pair was not compared; the next run starts afresh there
+    (a chain never bridges a pair that was not compared)."""
+    out, log_ratio, variance = [], 0.0, 0.0
+    for link in row:
+        d = link.decision if link else None
+        if d is None or any(math.isnan(v) for v in (d.ratio, d.low, d.high)):
+            out.append(None)
+            log_ratio, variance = 0.0, 0.0
+            continue
+        log_ratio += math.log(d.ratio)
+        variance += (math.log(d.high / d.low) / 2) ** 2
+        spread = math.sqrt(variance)
+        out.append((math.exp(log_ratio), math.exp(log_ratio - spread), math.exp(log_ratio + spread)))
+    return out
+
+
+def steps(chain: dict[str, list[Link | None]]) -> list[Link]:
+    """Every link the paired verdict called slower or faster, of a counted benchmark."""
+    return [link for label, row in sorted(chain.items()) if policy.counted(label)
+            for link in row if link and link.decision.verdict in (verdict.SLOWER, verdict.FASTER)]
+
+
+def estimate(folder: Path, pairs: int) -> str:
+    """How long `pairs` more pairs will take: the median measuring time of the pairs stored so far."""
+    took = sorted(json.loads(path.read_text()).get("seconds", {}).get("measured", math.nan)
+                  for path in Path(folder).glob("*..*.json"))
+    took = [t for t in took if not math.isnan(t)]
+    if not took:
+        return f"{pairs} pair(s) to compare; how long each takes is known once the first is measured"
+    each = took[len(took) // 2]
+    return (f"{pairs} pair(s) to compare, about {pairs * each / 60:.0f} min of measuring ({each / 60:.0f} min a pair "
+            "so far) plus the builds, a few minutes a release")
+
+
+def render(names: list[str], chain: dict[str, list[Link | None]]) -> str:
+    pairs = [f"{a}..{b}" for a, b in zip(names, names[1:])]
+    measured = [p for k, p in enumerate(pairs) if any(row[k] for row in chain.values())]
+    lines = [f"{len(measured)} of {len(pairs)} consecutive pairs compared side by side; "
+             f"{len(steps(chain))} step(s) called slower or faster", ""]
+    for link in steps(chain):
+        label = next(label for label, row in chain.items() if link in row)
+        lines.append(f"  {link.before} -> {link.after}  {label}: {verdict.format_ratio(link.decision)} "
+                     f"{link.decision.verdict}")
+    missing = [p for p in pairs if p not in measured]
+    if missing:
+        lines.append(f"not compared yet: {', '.join(missing)} (make history measures them)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dask_bench.host.chain", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--measure", action="store_true", help="compare every consecutive pair not stored yet")
+    parser.add_argument("--bench", "-b", default=None, help="benchmark regex (default: the quick selection)")
+    parser.add_argument("--releases", help="these releases, oldest first (default: results/distributed-releases.txt)")
+    parser.add_argument("--folder", type=Path, default=PAIRED_HISTORY, help="where the pairs are kept")
+    args, rest = parser.parse_known_args(argv)  # the rest goes to ./compare (--config, --workdir, ...)
+    names = args.releases.split() if args.releases else releases()
+    if len(names) < 2:
+        raise ToolError("a chain needs two releases or more")
+    bench = args.bench or policy.selection_regex("quick")
+    failed: list[str] = []
+    if args.measure:
+        todo = [(a, b) for a, b in reversed(list(zip(names, names[1:]))) if not pair_path(a, b, args.folder).exists()]
+        print(f"history: {estimate(args.folder, len(todo))}", flush=True)
+        args.folder.mkdir(parents=True, exist_ok=True)
+        for before, after in todo:
+            print(f"[pair] {before}..{after}", flush=True)
+            code = paired.main([before, after, "-b", bench, "--markdown",
+                                str(pair_path(before, after, args.folder).with_suffix(".md")), *rest])
+            if code == 2:  # nothing stored: compared again next time
+                failed.append(f"{before}..{after}")
+                pair_path(before, after, args.folder).unlink(missing_ok=True)
+        if failed:
+            print(f"history: failed: {', '.join(failed)} (see above); the others are kept", file=sys.stderr)
+    print(render(names, links(names, args.folder)))
+    return 2 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(guarded_main(main=main, prog="history"))

@@ -769,7 +769,7 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     measured, failed = paired.measure_all((python, python), [["no.such.benchmark"], [works]], 3, 0.0, tmp_path,
                                           segments=1)
     assert set(failed) == {"no.such.benchmark"} and "no benchmark" in failed["no.such.benchmark"][1]
-    before, after, segments = measured[works]
+    before, after, segments, _ = measured[works]
     assert segments == ()  # one segment
     assert len(before) == len(after) == 3 and all(len(block) >= 1 for block in before + after)
     assert all(0 < s < 1 for block in before + after for s in block)
@@ -969,3 +969,48 @@ def test_the_history_is_a_chain_of_paired_verdicts_and_a_failed_pair_is_measured
     assert code == 2 and "failed: r2..r3" in err and "1 pair(s) to compare, about 10 min" in out
     assert {p.name: p.read_text() for p in tmp_path.glob("*..*.json")} == before
     assert "not compared yet: r2..r3" in out  # and the next make history tries it again
+
+
+def test_the_sequential_levels_spend_the_error_over_the_looks():
+    """12 looks at the levels verdict.boundaries gives: null paths of accumulating data (simulated
+    apart from the boundaries' own draw) cross some look about as often as one test at 1%, and the
+    early looks are the strictest."""
+    levels = verdict.boundaries(12)
+    assert verdict.boundaries(1) == (verdict.ALPHA,) and len(levels) == 12 and levels[0] < levels[-1] < verdict.ALPHA
+    from scipy import stats
+
+    edges = stats.norm.isf(np.array(levels) / 2)
+    z = np.abs(np.cumsum(np.random.default_rng(99).standard_normal((200_000, 12)), axis=1) / np.sqrt(np.arange(1, 13)))
+    crossed = float(np.mean((z >= edges).any(axis=1)))
+    assert 0.007 < crossed < 0.013, crossed
+
+
+def test_the_sequential_rule_stops_early_on_a_large_change_and_never_calls_an_aa_pair_slower():
+    """The looks paired.measure takes after each segment: a 20% slowdown is settled (slower) at the
+    first look with enough pairs to judge; A/A pairs of the same drifting machine are never settled slower or faster at any look,
+    and settle same only once the interval fits inside the factor."""
+    from dask_bench.host import paired
+
+    label = "futures.SubmitLatency.time_map_gather('threads')"  # factor 1.05
+    sizes = paired.segment_sizes(60, 12)
+
+    def blocks(ratio, seed):
+        rng = np.random.default_rng(seed)
+        drift = rng.lognormal(0, 0.15, 60)  # the machine moves both sides of a pair alike
+        offsets = np.repeat(rng.normal(0, 0.005, 12), 5)  # each segment's pair of clusters sits a little apart
+        return [[[{label: list(d * rng.lognormal(0, 0.01, 3))} for d in drift]][0],
+                [{label: list(ratio * d * np.exp(o) * rng.lognormal(0, 0.01, 3))} for d, o in zip(drift, offsets)]]
+
+    measured = blocks(1.20, 1)
+    assert paired.look(measured, [label], sizes, 1)[label].verdict == "too few samples"  # 5 pairs
+    first = next(k for k in range(1, 13) if verdict.settled(paired.look(measured, [label], sizes, k)[label]))
+    slower = paired.look(measured, [label], sizes, first)[label]
+    # the signed-rank test needs 11 pairs to go below an early look's level: 3 segments of 5 blocks
+    assert first == 3 and slower.verdict == "slower" and slower.alpha < verdict.ALPHA, (first, slower)
+    stops = []
+    for seed in range(30):
+        measured = blocks(1.0, 100 + seed)
+        verdicts = [paired.look(measured, [label], sizes, k)[label].verdict for k in range(1, 13)]
+        assert not {"slower", "faster"} & set(verdicts), (seed, verdicts)
+        stops.append(next((k for k, v in enumerate(verdicts, 1) if v == "same"), None))
+    assert all(stops) and max(stops) <= 12, stops  # every A/A pair settles same within its 12 segments

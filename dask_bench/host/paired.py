@@ -84,14 +84,22 @@ def segments_needed(labels: list[str]) -> int:
 
 class Pairs(NamedTuple):
     """One benchmark's blocks, BASE's and HEAD's in the order measured, and how many of them each
-    segment holds (a fresh pair of servers each; empty: all in one)."""
+    segment holds (a fresh pair of servers each; empty: all in one). `planned`: the segments planned
+    when it was measured sequentially (it may have stopped before them; 0: a fixed plan)."""
     before: list
     after: list
     segments: tuple = ()
+    planned: int = 0
 
     def record(self) -> dict:
         """How a comparison's JSON (out/compare.json), and a paired calibration's JSON, keep them."""
-        return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments)}
+        return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments),
+                **({"planned_segments": self.planned} if self.planned else {})}
+
+    @property
+    def alpha(self) -> float:
+        """The level its verdict is judged at: its last look's (verdict.boundaries) when sequential."""
+        return verdict.boundaries(self.planned)[max(len(self.segments), 1) - 1] if self.planned else verdict.ALPHA
 
     @classmethod
     def of_record(cls, record: dict, segments: int | None = None) -> Pairs:
@@ -104,7 +112,7 @@ class Pairs(NamedTuple):
         if recorded and sum(recorded) != len(before):
             raise ValueError(f"{len(before)} blocks but segments of {sum(recorded)}")
         return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
-                                               else ()))
+                                               else ()), int(record.get("planned_segments", 0)))
 
 
 def measured_code() -> str:
@@ -227,14 +235,17 @@ class Server:
 
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
-            log=print, segments: int | None = None, progress: Progress | None = None) -> dict[str, Pairs]:
+            log=print, segments: int | None = None, progress: Progress | None = None, sequential: bool = False,
+            factor: float | None = None) -> dict[str, Pairs]:
     """{label: Pairs (BASE blocks, HEAD blocks, segment sizes)} of one unit (drive.units). blocks
     None: as many as the unit needs (blocks_needed). The blocks run in `segments` (default
     segments_needed), each on a fresh pair of servers (new clusters): an offset between two clusters
     that lasts their life then varies from segment to segment instead of sitting on every pair of
     blocks. Both servers of a segment run throughout it. UnitFailed names the side that failed.
     `progress`: the segments an earlier run of the same key measured are taken from it, and each
-    segment measured here is kept in it."""
+    segment measured here is kept in it. `sequential`: after every segment but the last, each label is
+    judged at that look's level (verdict.boundaries, the error spent over the planned segments), and the
+    unit stops once every label is settled (slower, faster or same: verdict.settled)."""
     blocks = blocks or blocks_needed(labels)
     segments = max(1, min(segments or segments_needed(labels), blocks))
     name = log_stem(labels[0])
@@ -244,18 +255,42 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
         log(f"  {labels[0]}{' and the rest of its unit' if len(labels) > 1 else ''}: {done} of {segments} "
             f"segment{'s' if segments > 1 else ''} measured by an earlier run of the same code and options, reused "
             f"({progress.path})", flush=True)
-    for segment in range(done, segments):
-        suffix = f"-{segment + 1}" if segments > 1 else ""
-        _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")], sizes[segment],
-                 seconds, measured)
-        if progress:
-            progress.keep(labels, segment + 1, measured)
-    by_label = {label: Pairs(*([block[label] for block in side] for side in measured), sizes if segments > 1 else ())
+    looked = segments
+    for segment in range(segments):
+        if segment >= done:
+            suffix = f"-{segment + 1}" if segments > 1 else ""
+            _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")],
+                     sizes[segment], seconds, measured)
+            if progress:
+                progress.keep(labels, segment + 1, measured)
+        if sequential and segment + 1 < segments and segment + 1 >= done:
+            looks = look(measured, labels, sizes, segment + 1, factor)
+            if all(verdict.settled(d) for d in looks.values()):
+                looked = segment + 1
+                log(f"  {labels[0]}{' and the rest of its unit' if len(labels) > 1 else ''}: settled after "
+                    f"{looked} of {segments} segments ({', '.join(sorted({d.verdict for d in looks.values()}))})",
+                    flush=True)
+                break
+    count = sum(sizes[:looked])
+    kept = sizes[:looked] if looked > 1 else ()
+    by_label = {label: Pairs(*([block[label] for block in side[:count]] for side in measured), kept,
+                             segments if sequential and segments > 1 else 0)
                 for label in labels}
-    for label, (before, after, _) in by_label.items():
-        log(f"  {label}: {blocks} blocks a side{f' in {segments} segments' if segments > 1 else ''}, "
+    for label, (before, after, _, _) in by_label.items():
+        log(f"  {label}: {len(before)} blocks a side{f' in {looked} segments' if looked > 1 else ''}, "
             f"{sum(map(len, before))} + {sum(map(len, after))} samples", flush=True)
     return by_label
+
+
+def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], k: int,
+         factor: float | None = None) -> dict[str, verdict.Decision]:
+    """Each label judged on the blocks of the first `k` of the planned segments `sizes`, at look k's
+    level (verdict.boundaries over len(sizes) looks)."""
+    count = sum(sizes[:k])
+    return {label: verdict.decide_paired([b[label] for b in measured[0][:count]], [b[label] for b in measured[1][:count]],
+                                         factor_of(label, factor), sizes[:k] if k > 1 else None,
+                                         verdict.boundaries(len(sizes))[k - 1])
+            for label in labels}
 
 
 def log_stem(label: str) -> str:
@@ -317,15 +352,16 @@ def load_note(units: list[list[str]]) -> str | None:
 
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
-                logs: Path, segments: int | None = None,
-                progress: Progress | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
+                logs: Path, segments: int | None = None, progress: Progress | None = None,
+                sequential: bool = False, factor: float | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
     """Every unit, one after another: ({label: Pairs}, {label: [BASE's error,
     HEAD's error]} of the units that failed; the others are measured all the same). `progress`: as
     `measure`'s, for every unit."""
     measured, failed = {}, {}
     for unit in units:
         try:
-            measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress))
+            measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress,
+                                    sequential=sequential, factor=factor))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",
                   file=sys.stderr, flush=True)
@@ -339,7 +375,8 @@ def judge(measured: dict[str, Pairs], failed: dict[str, list],
     benchmark's own, factor_of, and their segments), the counted ones' p-values adjusted together
     (verdict.adjusted); a unit that failed: "failing" when HEAD failed and BASE ran, "fixed" the
     other way round, "failed" on both sides."""
-    decisions = {label: verdict.decide_paired(pairs.before, pairs.after, factor_of(label, factor), pairs.segments)
+    decisions = {label: verdict.decide_paired(pairs.before, pairs.after, factor_of(label, factor), pairs.segments,
+                                              pairs.alpha)
                  for label, pairs in ((label, Pairs(*value)) for label, value in measured.items())}
     for label, (base_error, head_error) in failed.items():
         decisions[label] = verdict.Decision("failed" if base_error and head_error else
@@ -465,6 +502,9 @@ def main(argv=None) -> int:
     parser.add_argument("--segments", type=int, help="fresh pairs of servers the blocks are split among "
                                                      "(default: each benchmark's paired_segments)")
     parser.add_argument("--factor", type=float, help=f"minimum effect for all (default: {describe_factor(None)})")
+    parser.add_argument("--sequential", action="store_true",
+                        help="look after every segment and stop a benchmark once its verdict is settled (the error "
+                             "spent over the looks: verdict.boundaries); not yet calibrated")
     parser.add_argument("--profile", action="store_true",
                         help="profile every slower benchmark on both sides and link the diff pages")
     parser.add_argument("--build-only", action="store_true",
@@ -518,10 +558,12 @@ def main(argv=None) -> int:
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
         # kept until the JSON is written: the same command after an interruption resumes
+        key = run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments)
         progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
-                            run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments))
+                            {**key, "sequential": True} if args.sequential else key)
         measuring = time.monotonic()
-        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress)
+        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress,
+                                       args.sequential, args.factor)
         took["measured"] = time.monotonic() - measuring
     except ToolError as exc:
         print(f"compare: error: {exc}", file=sys.stderr)

@@ -30,6 +30,7 @@ benchmark without samples (a track_ value) is "no statistics": both are shown, n
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, replace
@@ -75,10 +76,11 @@ class Decision:
     p: float = math.nan     # the test between clusters (rounds), or between pairs of blocks
     p_samples: float = math.nan  # Mann-Whitney U on the raw samples, or the signed-rank test on the pairs
     factor: float = math.nan  # the paired verdict's: the zone [1/factor, factor] is "same"
+    alpha: float = ALPHA      # the level of its tests and interval (a sequential look's is lower)
 
     @property
     def significant(self) -> bool:
-        return self.p < ALPHA and self.p_samples < ALPHA and (self.low > 1 or self.high < 1)
+        return self.p < self.alpha and self.p_samples < self.alpha and (self.low > 1 or self.high < 1)
 
 
 def as_rounds(side) -> list[np.ndarray]:
@@ -145,7 +147,7 @@ def decide(before, after, factor: float, higher_is_better: bool = False, prior: 
     return decision
 
 
-def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> Decision:
+def decide_paired(before_blocks, after_blocks, factor: float, segments=None, alpha: float = ALPHA) -> Decision:
     """The verdict on blocks measured side by side (dask_bench.host.paired): block i of each side was
     measured next to the other's, so the machine's drift (which moves both alike) cancels in the
     pair's log ratio d_i = log median(after_i) - log median(before_i). Between blocks: a t-test on
@@ -161,7 +163,7 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     pairs: on S segment means its smallest p is 2 / 2^S (0.125 for 4, 0.0078 for 8), too coarse to
     pass at 0.01 unless every segment leans one way. (The "sometimes pool" rule for a random
     effect: a preliminary test at 0.25 keeps the test's level near nominal, Bozivich, Bancroft and
-    Hartley 1956.)"""
+    Hartley 1956.) `alpha`: the level of the tests and the interval (a sequential look's, `boundaries`)."""
     kept = [(np.asarray(b, float), np.asarray(a, float), s)
             for (b, a), s in zip(zip(before_blocks, after_blocks), segment_ids(segments, len(before_blocks)))
             if len(b) and len(a)]
@@ -170,7 +172,7 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     d = np.array([math.log(np.median(a) / np.median(b)) for b, a, _ in kept])
     ids = np.array([s for _, _, s in kept])
     if len(d) < MIN_PAIRS:
-        return Decision("too few samples", math.exp(float(d.mean())))
+        return Decision("too few samples", math.exp(float(d.mean())), alpha=alpha)
     units = d
     groups = [d[ids == s] for s in np.unique(ids)]
     if len(groups) > 1 and all(len(g) > 1 for g in groups) and segments_differ(groups):
@@ -179,10 +181,10 @@ def decide_paired(before_blocks, after_blocks, factor: float, segments=None) -> 
     ratio = math.exp(mean)
     se = max(float(units.std(ddof=1)), 1e-12) / math.sqrt(len(units))
     p = float(2 * stats.t.sf(abs(mean) / se, len(units) - 1))
-    half = float(stats.t.ppf(1 - ALPHA / 2, len(units) - 1)) * se
+    half = float(stats.t.ppf(1 - alpha / 2, len(units) - 1)) * se
     low, high = math.exp(mean - half), math.exp(mean + half)
     p_ranks = float(stats.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
-    decision = Decision(SAME, ratio, low, high, p, p_ranks, factor)
+    decision = Decision(SAME, ratio, low, high, p, p_ranks, factor, alpha)
     return replace(decision, verdict=three_way(decision))
 
 
@@ -197,6 +199,41 @@ def three_way(d: Decision) -> str:
     if 1 / d.factor <= d.low and d.high <= d.factor:
         return SAME
     return INCONCLUSIVE
+
+
+# -- the sequential verdict: a look after every segment -------------------------------------------
+
+def spent(t: float, alpha: float = ALPHA) -> float:
+    """The error spent by information fraction t: Lan and DeMets' (1983) Pocock-type function
+    alpha ln(1 + (e - 1) t), which spends early enough to stop on a large change at the first looks."""
+    return alpha * math.log(1 + (math.e - 1) * t)
+
+
+@functools.lru_cache(maxsize=64)
+def boundaries(looks: int, alpha: float = ALPHA, paths: int = 400_000) -> tuple[float, ...]:
+    """The two-sided nominal level of each of `looks` equally spaced looks of a group-sequential test
+    whose overall level is `alpha`: the boundary c_k that a fraction spent(k / looks) - spent((k - 1) /
+    looks) of the null paths first crosses at look k, the paths being the standardized sums of
+    accumulating data (corr(Z_i, Z_j) = sqrt(i / j)), simulated (seeded: the same levels every run);
+    level_k = 2 P(Z > c_k). One look: `alpha` itself."""
+    if looks <= 1:
+        return (alpha,)
+    rng = np.random.default_rng(0)
+    z = np.abs(np.cumsum(rng.standard_normal((paths, looks)), axis=1) / np.sqrt(np.arange(1, looks + 1)))
+    running = np.ones(paths, dtype=bool)
+    levels = []
+    for k in range(looks):
+        crossing = int(round((spent((k + 1) / looks, alpha) - spent(k / looks, alpha)) * paths))
+        values = np.sort(z[running, k])[::-1]
+        c = float(values[max(crossing, 1) - 1])
+        running &= z[:, k] < c
+        levels.append(float(2 * stats.norm.sf(c)))
+    return tuple(levels)
+
+
+def settled(d: Decision) -> bool:
+    """Whether a look's decision can stop measuring: slower, faster or same at that look's level."""
+    return d.verdict in (SLOWER, FASTER, SAME)
 
 
 def verdict_text(d: Decision) -> str:

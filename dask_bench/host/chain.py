@@ -123,6 +123,8 @@ def main(argv=None) -> int:
     parser.add_argument("--releases", help="these releases, oldest first (default: results/distributed-releases.txt)")
     parser.add_argument("--folder", type=Path, default=PAIRED_HISTORY, help="where the pairs are kept")
     args, rest = parser.parse_known_args(argv)  # the rest goes to ./compare (--config, --workdir, ...)
+    if rest and not args.measure:
+        raise ToolError(f"{' '.join(rest)}: options of ./compare, which only --measure runs")
     names = args.releases.split() if args.releases else releases()
     if len(names) < 2:
         raise ToolError("a chain needs two releases or more")
@@ -138,7 +140,8 @@ def main(argv=None) -> int:
                                 str(pair_path(before, after, args.folder).with_suffix(".md")), *rest])
             if code == 2:  # nothing stored: compared again next time
                 failed.append(f"{before}..{after}")
-                pair_path(before, after, args.folder).unlink(missing_ok=True)
+                for path in (pair_path(before, after, args.folder), pair_path(before, after, args.folder).with_suffix(".md")):
+                    path.unlink(missing_ok=True)
         if failed:
             print(f"history: failed: {', '.join(failed)} (see above); the others are kept", file=sys.stderr)
     print(render(names, links(names, args.folder)))

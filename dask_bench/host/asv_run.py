@@ -172,7 +172,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
     if args.local:
-        asv_args = local(asv_args)
+        try:
+            asv_args = local(asv_args)
+        except (IndexError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"asv_run: error: cannot store the run with this machine's own ({type(exc).__name__}: {exc}); "
+                  "give asv's arguments after --, with --config FILE", file=sys.stderr)
+            return 2
     if args.selection:
         from .. import policy
 

@@ -14,7 +14,8 @@ DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 # Each benchmark is judged with its own factor (its policy, dask_bench/policy.py) unless FACTOR is given.
 FACTOR_ARG = $(if $(FACTOR),--factor $(FACTOR))
-ROUNDS ?= 2
+# BLOCKS=N, SEGMENTS=N: every benchmark's paired plan instead of its own; SEQUENTIAL=1: stop each once settled
+PLAN_ARGS = $(if $(BLOCKS),--blocks $(BLOCKS)) $(if $(SEGMENTS),--segments $(SEGMENTS)) $(if $(filter 1,$(SEQUENTIAL)),--sequential)
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
 MACHINE ?=
 MACHINE_ARGS = $(if $(MACHINE),--machine "$(MACHINE)")
@@ -34,7 +35,7 @@ AB_MD      ?= out/ab-$(VARIANT).md
 # make calibrate: injected slowdowns (sites and milliseconds per task) and A/A pairs
 SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
-AA    ?= 3
+AA    ?= 5
 
 .PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args ab calibrate detection \
         publish preview report browser test test-fast clean compare-args rev-arg
@@ -42,14 +43,15 @@ AA    ?= 3
 help:
 	@echo "make bench [BENCH=regex]   install, data ($(SIZE)), distributed repo, asv run of the newest commit, report"
 	@echo "make test | test-fast      the whole test suite (CI) | the tier without asv runs or clusters (< 2 min)"
-	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [PROFILE=1]   the verdict (= ./compare)"
-	@echo "  A/A: BASE=HEAD; INTERLEAVED=1 [ROUNDS=2]: asv rounds instead of paired blocks; BUILD_ONLY=1: build only"
-	@echo "make history [RELEASES=\"A B\"] [BENCH=regex]   each release against its predecessor, paired (INTERLEAVED=1: asv runs)"
+	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [SEQUENTIAL=1] [PROFILE=1]   the verdict (= ./compare)"
+	@echo "  A/A: BASE=HEAD; BLOCKS=N SEGMENTS=N: another plan; BUILD_ONLY=1: build only"
+	@echo "make history [RELEASES=\"A B\"] [BENCH=regex]   each release against its predecessor, paired (ASV_RUNS=1: asv runs)"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower"
 	@echo "make profile BENCH=<regex> [REV=<rev>] | profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   out/profiles/"
 	@echo "make load                  the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]   a config A/B"
-	@echo "make calibrate REV=<rev> [PAIRED=1] [AA=3] [SITES=...] [MS=...] | detection   how far the verdict goes"
+	@echo "make calibrate REV=<rev> [AA=5] [SITES=...] [MS=...] [SEQUENTIAL=1] | detection   how far the verdict goes"
+	@echo "  HISTORY=6 [STEP_AT=3]: make history's detector on commits with one known step (STEP_AT=0: none)"
 	@echo "make publish | preview [PORT=8080] | report | install | data [SIZE=tiny|small|full] | distributed-repo | clean"
 
 install: $(STAMP)
@@ -83,9 +85,10 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 	@echo "HTML report: html/index.html and html/report/index.html (make preview serves them on 127.0.0.1)"
 
 # The history as a chain of paired verdicts: every consecutive pair of releases not compared yet, newest first
-# (results/paired-history/), resumable. INTERLEAVED=1: asv runs of every release without a valid stored result.
+# (results/paired-history/), resumable. ASV_RUNS=1: asv runs of every release without a valid stored result
+# (the absolute timings of asv's pages; never a verdict).
 history: install $(REPO_FOR_CONFIG) machine check
-	$(if $(filter 1,$(INTERLEAVED)),$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) --rounds $(ROUNDS) \
+	$(if $(filter 1,$(ASV_RUNS)),$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) \
 	  $(if $(RELEASES),--releases "$(RELEASES)") $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS), \
 	  $(PY) -m dask_bench.host.chain --measure $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) \
 	  --config $(ASV_CONFIG) --workdir $(COMPARE_DIR))
@@ -97,7 +100,7 @@ bisect-args:
 # The first commit between GOOD and BAD that made BENCH slower (a real repository: DISTRIBUTED_REPO);
 # FASTER=1: the first that made it faster (GOOD the slower revision).
 bisect: bisect-args compare-ready
-	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" $(FACTOR_ARG) --config $(ASV_CONFIG) \
+	$(PY) -m dask_bench.host.bisection "$(BENCH)" "$(GOOD)" "$(BAD)" $(FACTOR_ARG) $(PLAN_ARGS) --config $(ASV_CONFIG) \
 	  --workdir $(COMPARE_DIR) $(if $(FASTER),--faster)
 
 # The load benchmarks (100,000-task map, 10,000 resubmissions): minutes a sample, so not in make bench.
@@ -117,9 +120,8 @@ compare-ready: install $(REPO_FOR_CONFIG) machine check
 
 # The verdict (./compare is the same for CI: make exits 2 for any failed recipe, a slower one included).
 compare: compare-args compare-ready
-	$(PY) -m dask_bench.host.compare "$(BASE)" "$(HEAD)" $(FACTOR_ARG) --config $(ASV_CONFIG) --workdir $(COMPARE_DIR) \
-	  --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(filter 1,$(INTERLEAVED)),--interleaved --rounds $(ROUNDS)) \
-	  $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
+	$(PY) -m dask_bench.host.paired "$(BASE)" "$(HEAD)" $(FACTOR_ARG) $(PLAN_ARGS) --config $(ASV_CONFIG) \
+	  --workdir $(COMPARE_DIR) --markdown $(COMPARE_MD) $(BENCH_ARGS) $(if $(filter 1,$(PROFILE)),--profile) $(if $(filter 1,$(BUILD_ONLY)),--build-only)
 
 profile-args:
 	@test -n "$(BENCH)" || { echo "usage: make profile BENCH=<regex> [REV=<rev>]"; exit 2; }
@@ -137,13 +139,13 @@ profile-diff: profile-diff-args compare-ready
 	  --workdir $(COMPARE_DIR)
 
 ab: rev-arg compare-ready
-	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) $(FACTOR_ARG) --rounds $(ROUNDS) \
+	$(PY) -m dask_bench.host.ab "$(REV)" --variant $(VARIANT) $(FACTOR_ARG) $(PLAN_ARGS) \
 	  --config $(ASV_CONFIG) --workdir $(AB_DIR) --markdown $(AB_MD) $(BENCH_ARGS)
 
 calibrate: rev-arg compare-ready
-	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" \
-	  $(if $(filter 1,$(PAIRED)),--paired) $(FACTOR_ARG) \
-	  --rounds $(ROUNDS) --config $(ASV_CONFIG) $(BENCH_ARGS)
+	$(PY) -m dask_bench.host.calibrate "$(REV)" --aa $(AA) --sites "$(SITES)" --ms "$(MS)" $(FACTOR_ARG) \
+	  $(PLAN_ARGS) --config $(ASV_CONFIG) $(BENCH_ARGS) $(if $(HISTORY),--history $(HISTORY)) \
+	  $(if $(STEP_AT),--step-at $(STEP_AT))
 
 # Per counted benchmark, what the calibration its policy names says at today's settings (results/calibration/detection.md is this table)
 detection: install

@@ -4,7 +4,8 @@ distributed. `make profile` (dask_bench.host.profile, on the host) builds the re
     python -m dask_bench.profile_run --list REGEX
     python -m dask_bench.profile_run --run LABEL --out DIR [--samples 3] [--seconds 5] [--py-spy PATH]
 
---list prints the asv names (parameters included) that REGEX matches, as JSON. --run drives that
+--list prints the asv names (parameters included) that REGEX matches, as JSON, and those a paired
+verdict can measure grouped as one server measures them (drive.units), and their asv versions. --run drives that
 benchmark's own class exactly as asv does (setup_cache, setup, the timed method, teardown and its
 checks, on the class's own cluster shape) for a few samples, and records around them: dask's
 performance report (BokehJS inline: readable offline), distributed's sampling profiler on the
@@ -34,7 +35,7 @@ import distributed
 from dask.utils import parse_timedelta
 
 from . import cluster, journey
-from .drive import Driven, benchmarks, matching
+from .drive import Driven, benchmarks, matching, pairable, units
 
 TOP_FUNCTIONS = 60  # per profiled role, in the summary
 
@@ -71,6 +72,14 @@ def flatten(state: dict, interval: float, calls: int) -> list[dict]:
 
 # -- py-spy --------------------------------------------------------------------------------------
 
+def shorten_speedscope(path: Path) -> None:
+    """py-spy's frames with package paths (short_path), so two environments' profiles line up."""
+    data = json.loads(path.read_text())
+    for frame in data["shared"]["frames"]:
+        frame["file"] = short_path(frame.get("file"))
+    path.write_text(json.dumps(data))
+
+
 class PySpy:
     """py-spy record of some processes (speedscope format) for as long as the block runs."""
 
@@ -103,6 +112,7 @@ class PySpy:
                 _, err = proc.communicate()
             path = self.out / f"py-spy-{role}.speedscope.json"
             if path.exists() and path.stat().st_size > 0:
+                shorten_speedscope(path)
                 self.notes[role] = path.name
             else:
                 reason = " ".join((err or "").split())[-200:] or f"exit {proc.returncode}"
@@ -226,7 +236,10 @@ def main(argv=None) -> int:
     parser.add_argument("--py-spy", dest="py_spy")
     args = parser.parse_args(argv)
     if args.list is not None:
-        print(json.dumps({"matched": matching(args.list), "all": list(benchmarks())}))
+        matched, entries = matching(args.list), benchmarks()
+        print(json.dumps({"matched": matched, "all": list(entries),
+                          "units": units([label for label in matched if pairable(label, entries[label])]),
+                          "versions": {label: entries[label][0].version for label in matched}}))
         return 0
     if args.out is None:
         parser.error("--run needs --out DIR")

@@ -1,4 +1,4 @@
-"""Verdicts, noise, config A/B, publish and report, with real asv and real builds of distributed.
+"""Verdicts, calibration, config A/B, publish and report, with real asv and real builds of distributed.
 
 The release history of two releases (from `make distributed-repo`) gets one more commit that this
 module makes itself: a 15 ms sleep in distributed's task-submission path
@@ -75,78 +75,17 @@ def ci_compare(sleepy, base, head, *extra, name="compare"):
     return proc, markdown
 
 
-def flagged(markdown: str) -> list[str]:
-    line = next((l for l in markdown.splitlines() if "regression(s)**" in l), "")
-    return re.findall(r"`([^`]+)`", line)
-
-
-@pytest.fixture(scope="module")
-def slowdown(sleepy):
-    return ci_compare(sleepy, "2026.8.0", sleepy["slow"], "--interleaved", "-b", THREADS, name="compare-slowdown")
-
-
-def test_a_slower_submission_path_is_a_regression_naming_the_latency_benchmarks(sleepy, slowdown):
-    proc, markdown = slowdown
-    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-2000:]
-    text = markdown.read_text()
-    names = flagged(text)
-    assert any(n.startswith("futures.SubmitLatency.time_submit_result") for n in names), names
-    # every flagged row shows the ratio with its interval, above 1, and a p-value
-    for line in text.splitlines():
-        if line.startswith("| +"):
-            ratio, low, high = map(float, re.search(r"\|\s*([\d.]+) \[([\d.]+), ([\d.]+)\]\s*\|", line).groups())
-            assert 1 < low <= ratio <= high, line
-    assert "| Change" in text and "machine " in text.splitlines()[0]
-    assert text.strip() in proc.stdout  # the same table is printed
-    # measured interleaved: BASE, HEAD, then HEAD, BASE
-    rounds = re.findall(r"\[round (\d)/2\] (\S+)", proc.stdout)
-    assert [r for r, _ in rounds] == ["1", "1", "2", "2"], rounds
-    assert rounds[0][1] == rounds[3][1] == "2026.8.0" and rounds[1][1] == rounds[2][1] == sleepy["slow"]
-    # what each round (cluster) added is recorded beside the results, and adds up to the samples asv stored
-    from dask_bench.host.results import runs
-
-    sides = (git(sleepy["repo"], "rev-parse", "2026.8.0"), sleepy["slow"])
-    measured = [r for r in runs(sleepy["workdir"] / "results") if r.commit in sides]  # the workdir is shared
-    assert len(measured) == 2, measured
-    for run_ in measured:
-        for (name, params), m in run_.measurements.items():
-            if m.samples:
-                assert m.round_sizes and len(m.round_sizes) == 2 and sum(m.round_sizes) == len(m.samples), \
-                    (name, params, m.round_sizes, len(m.samples))
-
-
-def test_the_reverse_change_improves_and_exits_zero(sleepy, slowdown):
-    proc, markdown = ci_compare(sleepy, sleepy["slow"], "2026.8.0", "--interleaved", "-b", THREADS, "--no-run",
-                                name="reverse")
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    text = markdown.read_text()
-    assert "**No regression.**" in text
-    rows = [l for l in text.splitlines() if "time_submit_result" in l]
-    assert rows and all(l.startswith("| -") for l in rows), rows
-
-
-def test_a_commit_against_itself_is_measured_twice_and_exits_zero(sleepy, slowdown):
-    proc, markdown = ci_compare(sleepy, "2026.8.0", "2026.8.0", "--interleaved", "-b", THREADS, "--rounds", "1",
-                                name="same")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "**No regression.**" in markdown.read_text()
-    sides = [json.loads(p.read_text()) for side in ("base", "head")
-             for p in (sleepy["workdir"] / side).glob("*/*.json") if p.name != "machine.json"]
-    assert len(sides) == 2, "two separate measurements, one per side"
-    started = [s["results"]["futures.SubmitLatency.time_submit_result"][3] for s in sides]
-    assert started[0] != started[1]
-
-
 def test_bad_input_exits_two_with_one_line(sleepy):
     proc = run(COMPARE, "2026.8.0")
     assert proc.returncode == 2 and "usage: ./compare BASE HEAD" in proc.stderr
     proc = run(COMPARE, "no-such-tag", "2026.8.0", "--config", sleepy["config"], env=sleepy["env"])
     assert proc.returncode == 2 and "no revision 'no-such-tag'" in proc.stderr and "2026.8.0" in proc.stderr
-    proc = run(COMPARE, "2026.8.0", "2026.8.0", "--interleaved", "--config", sleepy["config"], "--factor", "0.9",
-               "--no-run", env=sleepy["env"])
+    proc = run(COMPARE, "2026.8.0", "2026.8.0", "--config", sleepy["config"], "--factor", "0.9", env=sleepy["env"])
     assert proc.returncode == 2 and "FACTOR=0.9 must be above 1" in proc.stderr
     for out in (proc.stdout, proc.stderr):
         assert "Traceback" not in out
+    proc = run(COMPARE, "2026.8.0", "2026.8.0", "--interleaved", env=sleepy["env"])  # retired: the one verdict
+    assert proc.returncode == 2 and "unrecognized arguments: --interleaved" in proc.stderr
     # make compare is the paired verdict by default: its tool's own error, after one set-up (not make's twice)
     proc = run("make", "compare", "BASE=2026.8.0", "HEAD=2026.8.0", "FACTOR=0.9", env=sleepy["env"])
     assert proc.returncode == 2 and "compare: error: FACTOR=0.9 must be above 1" in proc.stderr, proc.stderr[-2000:]
@@ -157,94 +96,90 @@ def test_bad_input_exits_two_with_one_line(sleepy):
     assert time.monotonic() - started < 10, "the usage error must come before any work"
 
 
-def test_config_ab_reaches_the_scheduler_and_keeps_both_variants_apart(sleepy, slowdown):
+def test_config_ab_runs_one_build_under_both_settings_at_once(sleepy):
+    """make ab's tool: REV's one build, each side's servers under their own value of the dask setting,
+    judged as ./compare judges (any verdict: queuing may or may not move a round trip)."""
     events = sleepy["root"] / "ab-events.jsonl"
     workdir, markdown = sleepy["root"] / "ab", sleepy["root"] / "ab.md"  # nothing written into the checkout
-    proc = run("make", "ab", "REV=2026.8.0", "VARIANT=queuing", f"BENCH={THREADS}", "ROUNDS=1",
-               f"ASV_CONFIG={sleepy['config']}", f"AB_DIR={workdir}", f"AB_MD={markdown}",
-               env={**sleepy["env"], "DASK_BENCH_EVENTS": str(events)}, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "time_submit_result" in markdown.read_text()
+    proc = run(PY, "-m", "dask_bench.host.ab", "2026.8.0", "--variant", "queuing", "-b", THREADS, "--blocks", "8",
+               "--segments", "1", "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown,
+               env={**sleepy["env"], "DASK_BENCH_EVENTS": str(events)}, timeout=900)
+    assert proc.returncode in (0, 1, 3), proc.stdout[-3000:] + proc.stderr[-2000:]
     variable = "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"
-    saved = {p.name for p in (workdir / "queuing").glob("*/*.json")}
-    assert any(name.endswith(f"{variable}1.1.json") for name in saved), saved
-    assert any(name.endswith(f"{variable}inf.json") for name in saved), saved
-    assert f"{variable} 1.1 (A) -> inf (B)" in proc.stdout and "time_submit_result" in proc.stdout
+    text = markdown.read_text()
+    assert f"{variable}=1.1 (BASE) against 2026.8.0, {variable}=inf (HEAD)" in text
+    assert "time_submit_result('threads')" in text
+    stored = json.loads(markdown.with_suffix(".json").read_text())
+    assert stored["base"]["commit"] == stored["head"]["commit"]  # one build
     # what the running schedulers used, read from the scheduler objects themselves
     seen = {e["settings"]["worker-saturation"] for e in map(json.loads, events.read_text().splitlines())
             if e["event"] == "start"}
     assert seen == {1.1, float("inf")}, seen
-    # judging a variant that was never measured names the fix, at once and without a traceback
-    empty = sleepy["root"] / "ab-empty"
-    proc = run(PY, "-m", "dask_bench.host.ab", "2026.8.0", "--no-run", "--config", sleepy["config"],
-               "--workdir", empty, env=sleepy["env"], timeout=120)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
-    assert "run without --no-run first" in proc.stderr, proc.stderr[-2000:]
+    assert not list(psutil_processes("dask_bench.drive"))
 
 
-def test_calibration_flags_an_injected_slowdown(sleepy, slowdown):
-    """A tiny calibration: one A/A pair, one injection (15 ms per submitted key in the client)."""
+def test_a_calibration_flags_the_injection_judges_again_and_resumes(sleepy, tmp_path):
+    """A tiny calibration: one A/A pair and one injection (15 ms per submitted key in the client),
+    each measured beside REV at once, blocks alternating; judged again from its kept blocks; the
+    same command again makes the same commits (REV's date: no rebuild) and measures nothing."""
     workdir = sleepy["root"] / "calibrate"
     markdown = sleepy["root"] / "calibration.md"
     proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--aa", "1", "--sites", "client", "--ms", "15",
-               "-b", THREADS, "--rounds", "1", "--config", sleepy["config"],
-               "--workdir", workdir, "--markdown", markdown, env=sleepy["env"], timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    result = json.loads(markdown.with_suffix(".json").read_text())
-    assert set(result["commits"]) == {"REV", "A/A 1", "client 15 ms"}
-    rows = {e["benchmark"]: e for e in result["matrix"]}
-    assert set(rows) == {"futures.SubmitLatency.time_submit_result('threads')"}
-    for e in rows.values():
-        assert e["injections"]["client 15 ms"]["verdict"] == "regression"
-        assert e["injections"]["client 15 ms"]["ratio"] > 2  # ~4 ms round trips, 15 ms more
-        # the A/A pair (same code) is judged and sits far closer to 1 than the injection
-        assert len(e["aa"]) == 1 and e["aa"][0]["verdict"] in ("same", "insignificant", "improvement", "regression")
-        assert e["aa"][0]["ratio"] < e["injections"]["client 15 ms"]["ratio"] / 1.5
-    assert "| Benchmark" in markdown.read_text() and "client 15 ms" in markdown.read_text()
-    # the injected commit really carries the sleep, the A/A commit changes nothing
-    repo = workdir / "distributed"
-    assert "injected by dask_bench.host.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
-    assert git(repo, "diff", result["commits"]["REV"], result["commits"]["A/A 1"]) == ""
-
-
-def test_a_paired_calibration_flags_the_injection_and_reuses_the_builds(sleepy):
-    """The same tiny calibration in paired mode: the commits are made again with the same hashes
-    (REV's date), so no side is rebuilt; REV and each side run at once, blocks alternating."""
-    workdir = sleepy["root"] / "calibrate"
-    before = json.loads((sleepy["root"] / "calibration.json").read_text())["commits"]
-    markdown = sleepy["root"] / "calibration-paired.md"
-    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--paired", "--aa", "1", "--sites", "client", "--ms", "15",
                "-b", r"time_submit_result\('threads'\)", "--blocks", "10", "--block-seconds", "0.2",
                "--segments", "1", "--config", sleepy["config"], "--workdir", workdir, "--markdown", markdown, env=sleepy["env"],
-               timeout=900)
+               timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert "Building" not in proc.stdout + proc.stderr, "a side was rebuilt"
     result = json.loads(markdown.with_suffix(".json").read_text())
-    assert result["commits"] == before and result["mode"] == "paired" and not result["cluster_noise"]
+    assert set(result["commits"]) == {"REV", "A/A 1", "client 15 ms"} and result["mode"] == "paired"
     (entry,) = result["matrix"]
     assert entry["benchmark"] == "futures.SubmitLatency.time_submit_result('threads')"
     injected = entry["injections"]["client 15 ms"]
     assert injected["verdict"] == "slower" and 1 < injected["low"] <= injected["ratio"] <= injected["high"]
+    assert injected["seconds"] > 0 and "Time to verdict per benchmark" in markdown.read_text()
     assert len(entry["aa"]) == 1 and entry["aa"][0]["ratio"] < injected["ratio"] / 1.5
     assert not list(psutil_processes("dask_bench.drive"))
+    # the injected commit really carries the sleep, the A/A commit changes nothing
+    repo = workdir / "distributed"
+    assert "injected by dask_bench.host.calibrate" in git(repo, "show", result["commits"]["client 15 ms"])
+    assert git(repo, "diff", result["commits"]["REV"], result["commits"]["A/A 1"]) == ""
     # every pair's blocks kept, so the calibration can be judged again: the same matrix, measuring nothing
     assert set(result["pairs"]) == {"A/A 1", "client 15 ms"}
     assert all(len(kept[entry["benchmark"]]["blocks"]["head"]) == 10 for kept in result["pairs"].values())
     again = run(PY, "-m", "dask_bench.host.calibrate", "--judge", markdown.with_suffix(".json"), timeout=60)
-    assert again.returncode == 0 and "| **flagged** " in again.stdout \
+    assert again.returncode == 0 and "| **slower** " in again.stdout \
         and re.search(rf"\|\s*{entry['false_alarms']}/1\s*\|", again.stdout), again.stderr
     # the same command again resumes: every pair's blocks reused (same commits, options and code), nothing measured
     logs = {log: log.stat().st_mtime_ns for log in (workdir / "paired-logs").rglob("*.log")}
     assert logs, "the servers' logs are in the work directory"
     resumed = run(*proc.args, env=sleepy["env"], timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-2000:]
+    assert "Building" not in resumed.stdout + resumed.stderr, "a side was rebuilt"
     assert resumed.stdout.count("measured by an earlier run of the same code and options, reused") == 2, resumed.stdout[-3000:]
     assert {log: log.stat().st_mtime_ns for log in (workdir / "paired-logs").rglob("*.log")} == logs  # no server ran
     assert json.loads(markdown.with_suffix(".json").read_text())["pairs"] == result["pairs"]
-    for args, message in ((["--judge", sleepy["root"] / "calibration.json"], "not a paired calibration.json"),
+    (tmp_path / "no-blocks.json").write_text(json.dumps({"rev": "x", "commits": {}}))
+    for args, message in ((["--judge", tmp_path / "no-blocks.json"], "not a calibration's JSON that keeps its blocks"),
                           (["2026.8.0", "--judge", markdown.with_suffix(".json")], "give no revision")):
         refused = run(PY, "-m", "dask_bench.host.calibrate", *args, timeout=60)
         assert refused.returncode == 2 and message in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_the_history_detector_flags_a_known_step_and_nothing_else(sleepy, tmp_path):
+    """make history's detector (the chain of paired comparisons) on 6 commits of which the fourth
+    injects 15 ms per submitted key in the client, the others empty: exactly that step is flagged,
+    slower, and no other pair."""
+    markdown = tmp_path / "calibration.md"
+    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--history", "6", "--step-at", "3", "--sites",
+               "client", "--ms", "15", "-b", THREADS, "--blocks", "8", "--block-seconds", "0.2", "--segments", "1",
+               "--config", sleepy["config"], "--workdir", sleepy["workdir"], "--markdown", markdown,
+               env=sleepy["env"], timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    text = (tmp_path / "history-calibration.md").read_text()
+    assert "the known step h2-2026.8.0..h3-2026.8.0 (client 15 ms) flagged slower by 1 benchmark(s); 0 other flag(s)" \
+        in text, text
+    assert "5 of 5 consecutive pairs compared side by side; 1 step(s)" in text and "h2-2026.8.0 -> h3-2026.8.0" in text
+    assert proc.stdout.count("[pair]") == 5
+    assert not list(psutil_processes("dask_bench.drive"))
 
 
 def psutil_processes(module: str):
@@ -258,7 +193,7 @@ def psutil_processes(module: str):
             pass
 
 
-def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdown, tmp_path):
+def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, tmp_path):
     """The paired verdict, through the CI command (./compare, its default): BASE and HEAD at once, a table
     with the interval, exit 1 on a regression, every block's samples stored; the journey's phases
     paired from one journey a sample put the delay in the submit phase; Ctrl-C mid-measurement
@@ -330,13 +265,13 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, slowdow
 def test_calibrate_refuses_bad_input_at_once(sleepy):
     for args, message in ((["--sites", "kernel"], "unknown site kernel"), (["--ms", "-1"], "positive milliseconds"),
                           (["--aa", "0"], "at least 1 A/A pair"), (["--factor", "0"], "must be above 1"),
-                          (["--paired", "--factor", "1"], "must be above 1")):
+                          (["--blocks", "3"], "at least 8")):
         proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--config", sleepy["config"], *args, timeout=60)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.fixture(scope="module")
-def published(sleepy, slowdown):
+def published(sleepy):
     """One quick asv run of both commits into this module's results (enough for every plot), then
     `asv publish`, made self-contained."""
     hashes = sleepy["root"] / "hashes.txt"
@@ -459,14 +394,13 @@ def local_only(urls: set[str]) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def profiled(sleepy, slowdown):
-    """compare --profile over the stored verdict of the 15 ms submission sleep (no new measurement)."""
+def profiled(sleepy):
+    """./compare --profile over the 15 ms submission sleep (a short paired run, then both profiled)."""
     markdown = sleepy["root"] / "compare-profiled.md"
     out = sleepy["root"] / "profiles"
-    proc = run(PY, "-m", "dask_bench.host.compare", "2026.8.0", sleepy["slow"], "--interleaved", "--config", sleepy["config"],
-               "--workdir", sleepy["workdir"], "--markdown", markdown, "--no-run",
-               "-b", THREADS, "--profile", "--profiles", out,
-               "--profile-seconds", "1", env=sleepy["env"], timeout=900)
+    proc = run(COMPARE, "2026.8.0", sleepy["slow"], "--config", sleepy["config"], "--workdir", sleepy["workdir"],
+               "--markdown", markdown, "-b", THREADS, "--blocks", "8", "--block-seconds", "0.2", "--segments", "1",
+               "--profile", "--profiles", out, "--profile-seconds", "1", env=sleepy["env"], timeout=900)
     return proc, markdown, out
 
 

@@ -124,7 +124,7 @@ def test_measuring_commands_stop_within_seconds_on_a_signal(asv_workspace, tmp_p
         built = run(*args, "BUILD_ONLY=1", env={k: v for k, v in env.items() if k not in OFFLINE}, timeout=900)
         assert built.returncode == 0 and not (tmp_path / "c.md").exists(), built.stdout[-2000:] + built.stderr[-2000:]
     elif how.startswith("make history"):
-        args = ["make", "history", "INTERLEAVED=1", f"BENCH={bench}"]
+        args = ["make", "history", "ASV_RUNS=1", f"BENCH={bench}"]
         signum, code = signal.SIGINT, None
     else:
         # the make compare case's workdir: its HEAD environment, built there, is reused

@@ -1,29 +1,25 @@
-"""`make ab REV=<rev> VARIANT=<name>`: one commit under two dask configurations, side by side.
+"""`make ab REV=<rev> VARIANT=<name>`: one build of distributed under two dask settings, side by side.
 
-    python -m dask_bench.host.ab REV [--variant queuing] [--bench REGEX] [--workdir .asv/ab] [--no-run]
+    python -m dask_bench.host.ab REV [--variant queuing] [-b REGEX] [--blocks N] [--factor F]
 
-A variant is a dask setting given as an environment variable (dask reads DASK_* variables into
-its config) with two values: A, the default, and B. It runs through asv's matrix: a derived
-configuration adds `"env_nobuild": {VARIABLE: [A, B]}` to asv.conf.json's matrix, so asv runs
-every benchmark once per value in the same built environment, and stores each value's results
-under its own environment name (the variable and value are part of it). The two never overwrite
-each other nor the plain runs, and `asv publish` shows them as separate environments.
-
-To add a variant, add an entry to VARIANTS below: name -> (variable, default value, other value).
+A variant is a dask setting given as an environment variable (dask reads DASK_* variables into its
+config) with two values: A, the default, and B. Both sides run REV's one build, at once, each server
+with its own value, their blocks alternating and judged as `./compare` judges two revisions
+(dask_bench.host.paired). To add a variant, add an entry to VARIANTS: name -> (variable, A, B).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
-from . import asvapi
-from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
-from .cli import ToolError, guarded_main
-from .compare import Side, check_options, compare, measure_interleaved, measurement_options, render
-from .revisions import load_config, resolve
-from .results import ResultsError, runs
+from . import paired
+from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
+from .cli import ToolError, check_factor, guarded_main
+from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 VARIANTS = {
     # Queuing of root tasks on the scheduler (on by default since 2022.11): inf turns it off.
@@ -32,21 +28,7 @@ VARIANTS = {
     # How long the scheduler waits before it rebalances with stealing.
     "stealing-interval": ("DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING_INTERVAL", "1s", "100ms"),
 }
-
-
 WORK_DIR = REPO_ROOT / ".asv" / "ab"
-
-
-def variant_config(name: str, base: Path = MAIN_CONFIG, workdir: Path = WORK_DIR) -> Path:
-    variable, a, b = VARIANTS[name]
-    matrix = asvapi.load_json(str(base), js_comments=True).get("matrix", {})
-    matrix = {**matrix, "env_nobuild": {**matrix.get("env_nobuild", {}), variable: [a, b]}}
-    return derive(workdir / f"{name}.conf.json", base, matrix=matrix, results_dir=workdir / name)
-
-
-def env_names(results_dir, commit: str, variable: str, value: str) -> tuple[str, ...]:
-    return tuple(sorted({r.env_name for r in runs(Path(results_dir)) if r.commit == commit
-                         and r.env_vars.get(variable) == value}))
 
 
 def main(argv=None) -> int:
@@ -55,36 +37,46 @@ def main(argv=None) -> int:
                                                                      for k, v in VARIANTS.items()))
     parser.add_argument("rev")
     parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
-    measurement_options(parser, WORK_DIR, None)
+    parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (default: the quick selection)")
+    parser.add_argument("--blocks", type=int)
+    parser.add_argument("--segments", type=int)
+    parser.add_argument("--sequential", action="store_true")
+    parser.add_argument("--factor", type=float)
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    parser.add_argument("--markdown", type=Path)
     args = parser.parse_args(argv)
     variable, a, b = VARIANTS[args.variant]
+    names = (f"{variable}={a}", f"{variable}={b}")
     try:
-        check_options(args)
-        config = variant_config(args.variant, args.config, args.workdir)
-        commit = resolve(load_config(config), args.rev)
-        both = Side(f"{variable}={a},{b}", config, commit)
-        if not args.no_run:  # one asv run per round measures both environments, A then B (asv's matrix order)
-            measure_interleaved([both], args.bench, args.rounds)
-        sides = []
-        for value in (a, b):
-            names = env_names(both.results_dir, commit, variable, value)
-            if not names and args.no_run:
-                raise ToolError(f"no results of {args.rev} with {variable}={value} in {both.results_dir}: "
-                                   "run without --no-run first")
-            if len(names) != 1:
-                raise ToolError(f"expected one environment with {variable}={value}, found {list(names)}")
-            sides.append(Side(f"{variable}={value}", config, commit, names))
-        rows = compare(sides[0], sides[1], args.factor, only=args.bench or None)
-    except (ToolError, ResultsError) as exc:
+        if args.factor is not None:
+            check_factor(args.factor)
+        if args.blocks is not None and args.blocks < paired.verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
+            raise ToolError(f"--blocks must be at least {paired.verdict.MIN_PAIRS} and --segments at least 1")
+        commit = resolve(load_config(args.config), args.rev)
+        prebuild(args.config, commit)
+        python = environment_python(args.config)
+        bench = "|".join(f"(?:{regex})" for regex in args.bench) or paired.policy.selection_regex("quick")
+        logs = args.workdir / "paired-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        measured, failed = paired.measure_all((python, python), listing(python, bench)["units"], args.blocks, 0.5,
+                                              logs, args.segments, sequential=args.sequential, factor=args.factor,
+                                              envs=({variable: a}, {variable: b}))
+    except ToolError as exc:
         print(f"ab: error: {exc}", file=sys.stderr)
         return 2
-    text = render(rows, sides[0], sides[1], args.factor, title=f"distributed {args.rev}: {variable} {a} (A) -> {b} (B)")
+    decisions = paired.judge(measured, failed, args.factor)
+    text = paired.render(decisions, measured, f"{args.rev}, {names[0]}", f"{args.rev}, {names[1]}", args.factor,
+                         args.blocks, 0.5, took={"measured": time.monotonic() - started})
     print(text)
     markdown = args.markdown or OUT_DIR / f"ab-{args.variant}.md"
     markdown.parent.mkdir(parents=True, exist_ok=True)
     markdown.write_text(text)
-    print(f"(written to {markdown})")
-    return 0
+    markdown.with_suffix(".json").write_text(json.dumps(paired.stored(
+        decisions, measured, failed, [commit, commit], *names, args.factor, 0.5), indent=1) + "\n")
+    print(f"(written to {markdown} and {markdown.with_suffix('.json')})")
+    return paired.verdict_status(decisions, logs)
 
 
 if __name__ == "__main__":

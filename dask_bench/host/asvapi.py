@@ -8,8 +8,6 @@ report, summary, history) goes through `dask_bench.host.results`, which reads re
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from asv.config import Config
@@ -20,7 +18,7 @@ from asv.util import UserError, human_value, load_json
 from .cli import ToolError
 
 __all__ = ["AsvError", "Results", "benchmark_descriptions", "config", "host_machine", "human_value",
-           "iter_machine_results", "load_json", "machines", "remove_results"]
+           "iter_machine_results", "load_json", "machines"]
 
 
 class AsvError(ToolError):
@@ -61,16 +59,6 @@ def load_result(path: Path, machine: str):
     except (UserError, ValueError, KeyError, TypeError) as exc:  # asv skips it with a warning; we stop
         raise AsvError(f"{path} is not a readable asv result ({' '.join(str(exc).split())[:120]}); "
                        f"restore it (git checkout -- {path}) or delete it") from None
-
-
-def remove_results(path: Path, machine: str, names) -> None:
-    """Drop some benchmarks' results (all their parameters) from one results file, keeping the rest."""
-    result = load_result(path, machine)
-    for name in set(names) & set(result.get_all_result_keys()):
-        result.remove_result(name)
-    with tempfile.TemporaryDirectory(dir=Path(path).parent) as scratch:  # asv writes in place: write
-        result.save(scratch)                                              # aside, then replace at once
-        os.replace(Path(scratch) / machine / Path(path).name, path)
 
 
 def benchmark_descriptions(results_dir: Path) -> dict:

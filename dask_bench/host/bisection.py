@@ -1,19 +1,15 @@
 """`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower
-(or, with `--faster` / FASTER=1, the first commit that made it faster: GOOD is then the slower
-revision, BAD the faster one, and "bad" below reads "changed").
+(or, with `--faster` / FASTER=1, the first that made it faster: GOOD is then the slower revision).
 
-    python -m dask_bench.host.bisection BENCH GOOD BAD [--factor 1.10] [--max-rounds 4] [--faster]
+    python -m dask_bench.host.bisection BENCH GOOD BAD [--factor F] [--blocks N] [--segments N] [--faster]
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
-(a real distributed repository: DISTRIBUTED_REPO). At each step the commit in the middle is
-measured beside GOOD (interleaved rounds, samples appended, in make compare's working directory,
-.asv/compare/, whose HEAD environment it shares) and judged by the
-decision rule of `make compare` (dask_bench.host.verdict) on every benchmark BENCH matches: a
-regression on any of them makes it bad; when no benchmark is flagged but one is beyond the factor
-without being significant, or has too few samples, it is measured again (one more round each side)
-until the rule decides or --max-rounds is reached (then it counts as good, and says so). A sample
-that times out or fails counts as slow (bad). A commit that does not build is skipped, said so,
-and its neighbours are tried. Prints the evidence of every step and the first bad commit.
+(a real distributed repository: DISTRIBUTED_REPO). Each step is `./compare GOOD <commit>`: the
+commit in the middle measured beside GOOD, at once, its blocks alternating (dask_bench.host.paired),
+in make compare's environments (GOOD in the configuration's, the candidate in HEAD's), and judged by
+the paired verdict on every benchmark BENCH matches: slower (or failing) on one makes it bad;
+inconclusive counts as good and is said so. A commit that does not build is skipped, said so, and
+its neighbours are tried. Prints the evidence of every step and the first bad commit.
 """
 
 from __future__ import annotations
@@ -23,12 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import asvapi, verdict
+from . import paired, verdict
 from .asv_config import MAIN_CONFIG
 from .cli import ToolError, check_factor, guarded_main
-from .compare import DEFAULT_FACTOR, Side, compare, measure_round
-from .revisions import WORK_DIR, load_config, prebuild, resolve, side_config
-from .results import ResultsError
+from .revisions import WORK_DIR, environment_python, listing, load_config, prebuild, resolve, side_config
 
 
 class BisectError(ToolError):
@@ -54,72 +48,45 @@ def built(env_dir: Path, commit: str) -> bool:
 
 
 class Bisection:
-    def __init__(self, config: Path, bench: str, good: str, factor: float, max_rounds: int, workdir: Path, log=print,
-                 faster: bool = False):
-        self.workdir = workdir
-        # GOOD in the configuration's asv environment, the commit being judged in HEAD's of make
-        # compare (as make compare's sides): both stay installed while they are measured, so no
-        # measurement follows pip replacing the package under test (a candidate is installed once,
-        # when it is built), and a bisection after a comparison builds no environment again. Its rounds
-        # go to workdir/bisect, apart from make compare's: `./compare --no-run` judges a comparison's
-        # own rounds, never a bisection's
-        self.good_config = side_config("bisect", config, workdir)
-        self.candidate_config = side_config("bisect", config, workdir, "head")
-        self.conf = load_config(self.good_config)
-        self.bench, self.good, self.factor, self.max_rounds, self.log = bench, good, factor, max_rounds, log
-        self.rounds: dict[str, int] = {}
-        # the verdict that makes a commit "bad": slower, or (bisecting an improvement) faster
-        self.changed = "improvement" if faster else "regression"
-        self.word = "faster" if faster else "slower"
-
-    def config_of(self, commit: str) -> Path:
-        return self.good_config if commit == self.good else self.candidate_config
-
-    def measure(self, commit: str) -> None:
-        append = self.rounds.get(commit, 0) > 0
-        measure_round([Side(commit[:8], self.config_of(commit), commit)], [self.bench], append=append)
-        self.rounds[commit] = self.rounds.get(commit, 0) + 1
+    def __init__(self, config: Path, bench: str, good: str, workdir: Path, factor: float | None = None,
+                 blocks: int | None = None, segments: int | None = None, faster: bool = False, log=print):
+        self.configs = (config, side_config("results", config, workdir, "head"))  # ./compare's environments
+        self.repo = load_config(config).repo
+        self.bench, self.good, self.factor, self.blocks, self.segments = bench, good, factor, blocks, segments
+        self.logs, self.log = workdir / "paired-logs", log
+        self.changed = verdict.FASTER if faster else verdict.SLOWER  # the verdict that makes a commit "bad"
 
     def judge(self, commit: str) -> str:
-        """'bad', 'good' or 'skip' (does not build), measuring until the rule decides."""
+        """'bad', 'good' or 'skip' (does not build): `commit` measured beside GOOD, at once."""
         try:
-            prebuild(self.config_of(commit), commit)  # never measure a commit right after building it
+            prebuild(self.configs[1], commit)
         except ToolError:
             pass
-        if not built(load_config(self.candidate_config).env_dir, commit):
-            self.log(f"  {subject(self.conf.repo, commit)}: does not build: skipped")
+        if not built(load_config(self.configs[1]).env_dir, commit):
+            self.log(f"  {subject(self.repo, commit)}: does not build: skipped")
             return "skip"
-        while True:
-            # GOOD beside every step, the order alternating (ABBA): drift falls on both sides
-            pair = [self.good, commit] if self.rounds.get(commit, 0) % 2 == 0 else [commit, self.good]
-            for one in pair:
-                self.measure(one)
-            rows = compare(Side("GOOD", self.config_of(self.good), self.good),
-                           Side("this", self.config_of(commit), commit), self.factor, only=[self.bench])
-            for r in rows:
-                if r.counted or r.verdict in ("failing",):
-                    self.log(f"    {r.benchmark}: {r.verdict} {verdict.format_ratio(r.decision)}"
-                             + ("" if r.decision.p != r.decision.p else f" p={r.decision.p:.2g}"))
-            if any(r.counted and r.verdict in (self.changed, "failing") for r in rows):
-                return "bad"
-            undecided = [r for r in rows if r.counted and r.verdict in ("insignificant", "too few samples",
-                                                                          "too few rounds")]
-            if not undecided:
-                return "good"
-            if self.rounds[commit] >= self.max_rounds:
-                self.log(f"  still undecided after {self.max_rounds} rounds: counted as good")
-                return "good"
-            self.log(f"  undecided ({', '.join(r.benchmark for r in undecided)}): one more round")
+        pythons = tuple(environment_python(c) for c in self.configs)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        measured, failed = paired.measure_all(pythons, listing(pythons[1], self.bench)["units"], self.blocks, 0.5,
+                                              self.logs, self.segments, factor=self.factor)
+        decisions = {label: d for label, d in paired.judge(measured, failed, self.factor).items()
+                     if paired.counts(label)}
+        for label, d in decisions.items():
+            self.log(f"    {label}: {verdict.verdict_text(d)} {verdict.format_ratio(d)}")
+        if any(d.verdict in (self.changed, "failing") for d in decisions.values()):
+            return "bad"
+        if any(d.verdict == verdict.INCONCLUSIVE for d in decisions.values()):
+            self.log("  inconclusive: counted as good (measure more with --blocks)")
+        return "good"
 
     def run(self, bad: str) -> tuple[str, list[str]]:
-        repo = self.conf.repo
-        candidates = commits_between(repo, self.good, bad)
-        self.log(f"bisect: {len(candidates)} commit(s) after GOOD {subject(repo, self.good)}")
-        prebuild(self.config_of(self.good), self.good)
-        self.log(f"BAD {subject(repo, bad)}:")
+        candidates = commits_between(self.repo, self.good, bad)
+        self.log(f"bisect: {len(candidates)} commit(s) after GOOD {subject(self.repo, self.good)}")
+        prebuild(self.configs[0], self.good)
+        self.log(f"BAD {subject(self.repo, bad)}:")
         if self.judge(bad) != "bad":
-            raise BisectError(f"BAD ({subject(repo, bad)}) is not {self.word} than GOOD on {self.bench} by the rule "
-                              f"(factor {self.factor:g}): nothing to bisect")
+            raise BisectError(f"BAD ({subject(self.repo, bad)}) is not {self.changed} than GOOD on {self.bench} by "
+                              "the paired verdict: nothing to bisect")
         lo, hi = -1, len(candidates) - 1  # candidates[lo] good (-1: GOOD itself), candidates[hi] bad
         skipped: list[str] = []
         while hi - lo > 1:
@@ -127,7 +94,7 @@ class Bisection:
             if not untried:
                 break
             mid = min(untried, key=lambda i: abs(i - (lo + hi) / 2))
-            self.log(f"step: {subject(repo, candidates[mid])} ({hi - lo - 1} commit(s) left):")
+            self.log(f"step: {subject(self.repo, candidates[mid])} ({hi - lo - 1} commit(s) left):")
             outcome = self.judge(candidates[mid])
             self.log(f"  -> {outcome}")
             if outcome == "skip":
@@ -136,8 +103,7 @@ class Bisection:
                 hi = mid
             else:
                 lo = mid
-        maybe = [c for c in candidates[lo + 1:hi] if c in skipped]
-        return candidates[hi], maybe
+        return candidates[hi], [c for c in candidates[lo + 1:hi] if c in skipped]
 
 
 def main(argv=None) -> int:
@@ -145,32 +111,32 @@ def main(argv=None) -> int:
     parser.add_argument("bench", help="benchmark regex (asv -b)")
     parser.add_argument("good")
     parser.add_argument("bad")
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--max-rounds", type=int, default=4)
+    parser.add_argument("--factor", type=float, help="minimum effect (default: each benchmark's own)")
+    parser.add_argument("--blocks", type=int, help="blocks a side a step (default: each benchmark's paired_blocks)")
+    parser.add_argument("--segments", type=int, help="segments a step (default: each benchmark's paired_segments)")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR)
     parser.add_argument("--faster", action="store_true",
                         help="find the first commit that made BENCH faster (GOOD: the slower revision)")
     args = parser.parse_args(argv)
     try:
-        check_factor(args.factor)
-        if args.max_rounds < 1:
-            raise BisectError(f"--max-rounds {args.max_rounds}: at least 1")
+        if args.factor is not None:
+            check_factor(args.factor)
+        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
+            raise BisectError(f"--blocks must be at least {verdict.MIN_PAIRS} and --segments at least 1")
         conf = load_config(args.config)
         good, bad = resolve(conf, args.good), resolve(conf, args.bad)
-        bisection = Bisection(args.config, args.bench, good, args.factor, args.max_rounds, args.workdir,
-                              faster=args.faster)
-        first, maybe = bisection.run(bad)
+        first, maybe = Bisection(args.config, args.bench, good, args.workdir, args.factor, args.blocks,
+                                 args.segments, args.faster).run(bad)
     except ToolError as exc:
         print(f"bisect: error: {exc}", file=sys.stderr)
         return 2
-    repo = conf.repo
-    message = subprocess.run(["git", "-C", repo, "log", "-1", "--format=%H%n%an <%ae>%n%ad%n%n%B", first],
+    message = subprocess.run(["git", "-C", conf.repo, "log", "-1", "--format=%H%n%an <%ae>%n%ad%n%n%B", first],
                              capture_output=True, text=True).stdout.strip()
     print(f"\nfirst {'faster' if args.faster else 'bad'} commit: {first}\n{message}")
     if maybe:
         print("\nskipped (did not build), so the first bad commit may also be: "
-              + ", ".join(subject(repo, c) for c in maybe))
+              + ", ".join(subject(conf.repo, c) for c in maybe))
     return 0
 
 

@@ -1,38 +1,21 @@
-"""`make calibrate REV=<rev>`: how far the verdict can be trusted, measured.
+"""`make calibrate REV=<rev>`: how far the paired verdict can be trusted, measured.
 
-    python -m dask_bench.host.calibrate REV [--aa 3] [--sites client,scheduler,worker] [--ms 0.1,1]
-                                       [--bench REGEX] [--rounds 2] [--factor 1.10]
+    python -m dask_bench.host.calibrate REV [--aa 5] [--sites client,scheduler,worker] [--ms 0.1,1]
+                                       [-b REGEX] [--blocks N] [--segments N] [--sequential]
+    python -m dask_bench.host.calibrate --judge CALIBRATION_JSON | --summary [--machine M]
 
-On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes:
-- `--aa` commits that change nothing (empty commits: same code, new hash), and
-- one commit per injected slowdown: a sleep of MS milliseconds in distributed's own code, at
-  client: Client._graph_to_futures, per submitted key (the client's submission path);
-  scheduler: SchedulerState._add_to_processing, per task (the scheduler's task transitions);
-  worker: _run_task_simple, per task (the worker's task execution).
-Every commit is measured as `make compare` measures a side (its own asv environment, interleaved
-rounds, samples appended, rounds recorded), then each is compared with REV by the same decision rule.
-
-The sides of the same code (REV and the A/A commits) also measure the cluster-to-cluster noise of
-every benchmark (the spread of their log round-medians around the mean, dask_bench.host.verdict.Noise),
-written to calibration.json as `cluster_noise`: committed as results/calibration/interleaved-<rev>.json (named in verdict.CLUSTER_NOISE), it is
-the noise `make compare` judges this machine's comparisons against. The calibration's own verdicts
-never use the data they judge: every pair is judged with the noise of this machine's committed
-calibration (an earlier run, as every later comparison is), or, on a machine calibrated for the
-first time, with the noise of the other A/A commits (all of them for an injection).
-
-The detection matrix (calibration.md and calibration.json) gives per counted benchmark: the A/A
-false alarms, the minimum detectable effect implied by the A/A pairs (verdict.detectable_effect, the
-worst pair), and the ratio and verdict for every injection. With --paired, calibration.json also
-keeps every pair's blocks (`pairs`, as paired.json keeps them), so a calibration can be judged again
-when the rule changes; they are written to the work directory segment by segment (paired.Progress).
-Run again with the same options and the same code, it resumes: a segment whose blocks the work
-directory already holds (the same REV and side commits, benchmarks, blocks, segments, asv
-configurations and code the servers run) is not measured again.
-
-`--summary` (`make detection`) measures nothing: per counted benchmark `./compare` judges, the
-paired calibration its policy names (results/calibration/, dask_bench/policy.py), if it measured the
-benchmark on this machine at the blocks and segments its policy gives today; else "not calibrated at
-these defaults".
+On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes `--aa`
+commits that change nothing (empty commits: same code, new hash) and one commit per injected
+slowdown, a sleep of MS milliseconds per task in distributed's own code at a SITE. Each commit is
+measured beside REV as `./compare` measures two revisions (dask_bench.host.paired: at once, blocks
+alternating; with --sequential, stopping each benchmark once settled) and judged by its rule. The
+detection matrix (out/calibration.md, .json) gives per counted benchmark the A/A false alarms, the
+detectable effect the A/A pairs imply (verdict.detectable_effect, the worst pair), each injection's
+verdict and ratio, and how long each verdict took; the JSON keeps every pair's blocks, so
+`--judge` judges it again by today's rule. Interrupted, the same command resumes segment by segment
+(paired.Progress). `--summary` (`make detection`) measures nothing: per counted benchmark, the
+calibration its policy names (results/calibration/) if it measured it on this machine at the blocks
+and segments its policy gives today. How the committed calibrations were made: docs/calibration.md.
 """
 
 from __future__ import annotations
@@ -44,23 +27,22 @@ import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import tabulate
+from scipy import stats
 
-from . import asvapi, verdict
-from .asv_config import OUT_DIR, REPO_ROOT, derive
+from . import asvapi, chain, verdict
+from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
 from .. import policy
-from .cli import ToolError, guarded_main, refuse_unused
-from .compare import (DEFAULT_FACTOR, Row, Side, check_options, compare, measure_interleaved, measurement_options,
-                      measurements_of)
-from .paired import (PairedError, Pairs, Progress, blocks_needed, describe_factor, factor_of,
-                     judge, measure_all, pairable_units, run_key, segments_needed)
-from .revisions import environment_python, load_config, matched, prebuild, resolve
-from .results import ResultsError
+from .cli import ToolError, check_factor, guarded_main, refuse_unused
+from .paired import (PairedError, Pairs, Progress, blocks_needed, counts, describe_factor, duration, factor_of,
+                     judge, measure_all, run_key, segments_needed)
+from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
 IDENTITY = {"GIT_AUTHOR_NAME": "dask-bench calibrate", "GIT_AUTHOR_EMAIL": "calibrate@localhost",
@@ -144,91 +126,153 @@ def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str
     return commits
 
 
-def cluster_noise(sides: list[Side], only: list[str]) -> dict[str, verdict.Noise]:
-    """The noise of each benchmark over every round of `sides` (all the same code), around their mean."""
-    rounds: dict[str, list] = {}
-    for side in sides:
-        for (name, _, _), m in measurements_of(side, True, only).items():
-            if m.samples:
-                rounds.setdefault(name, []).extend(m.rounds)
-    noise = {name: verdict.pooled_noise([verdict.as_rounds(r)]) for name, r in sorted(rounds.items())}
-    return {name: n for name, n in noise.items() if n is not None}
+def make_history(source_repo: str, rev: str, length: int, step_at: int, injection: tuple[str, float] | None,
+                 workdir: Path) -> list[str]:
+    """A release-like history on top of REV (branch main of workdir/distributed): `length` commits
+    tagged h0-<REV's tag> (REV itself) to h<length-1>-<tag>, each an empty commit but the one at
+    `step_at`, which injects `injection` (the commits after it keep it); step_at 0: all the same code."""
+    repo = workdir / "distributed"
+    shutil.rmtree(repo, ignore_errors=True)
+    subprocess.run(["git", "clone", "-q", "--no-checkout", source_repo, str(repo)], check=True,
+                   env={**os.environ, **IDENTITY})
+    base = git(repo, "rev-parse", f"{rev}^{{commit}}")
+    date = git(repo, "log", "-1", "--format=%cI", base)  # the same commits again: asv reuses their builds
+    git(repo, "checkout", "-q", "-B", "main", base)
+    # tags the build's version comes from (setuptools_scm reads "h3-2026.8.0" as 2026.8.0)
+    names = [f"h{k}-{git(repo, 'describe', '--tags', '--abbrev=0', base)}" for k in range(length)]
+    git(repo, "tag", "-f", names[0], base)
+    for k in range(1, length):
+        if k == step_at and injection:
+            site = SITES[injection[0]]
+            path = repo / site.path
+            path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=injection[1] / 1000)))
+            git(repo, "commit", "-q", "-am", f"h{k}: inject {injection[1]:g} ms in {site.what}", date=date)
+        else:
+            git(repo, "commit", "-q", "--allow-empty", "-m", f"h{k}: no change", date=date)
+        git(repo, "tag", "-f", names[k])
+    return names
+
+
+def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
+    """`make history`'s detector on a history whose one step is known (--history N --step-at K; K 0:
+    none): its chain measured as make history measures (chain.py), then every flag compared with
+    the step. (text, 0 when exactly the known step is flagged, by at least one benchmark, and nothing
+    else; 1 otherwise)."""
+    workdir = args.workdir / "history"
+    names = make_history(load_config(args.config).repo, args.rev, args.history, args.step_at, injection, workdir)
+    config = derive(workdir / "history.conf.json", args.config, repo=workdir / "distributed",
+                    results_dir=workdir / "results")
+    regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
+    plan = [*(["--blocks", str(args.blocks)] if args.blocks else []), "--block-seconds", str(args.block_seconds),
+            *(["--segments", str(args.segments)] if args.segments else []), *(["--sequential"] if args.sequential else [])]
+    folder = workdir / "chain"
+    if chain.main(["--measure", "--releases", " ".join(names), "--folder", str(folder), "-b", regex,
+                   "--config", str(config), "--workdir", str(args.workdir), *plan]) == 2:
+        raise CalibrationError(f"a pair of the history failed (see above); run again to resume ({folder})")
+    found = chain.steps(chain.links(names, folder))
+    known = (names[args.step_at - 1], names[args.step_at]) if args.step_at else None
+    hits = [link for link in found if (link.before, link.after) == known and link.decision.verdict == verdict.SLOWER]
+    others = [link for link in found if link not in hits]
+    what = (f"the known step {known[0]}..{known[1]} ({injection[0]} {injection[1]:g} ms) flagged slower by "
+            f"{len(hits)} benchmark(s)" if known else f"no step in {len(names)} commits of the same code")
+    ok = (bool(hits) or not known) and not others
+    text = (f"### make history's detector on a known history of distributed {args.rev}\n\n{what}; "
+            f"{len(others)} other flag(s){': ' + ', '.join(f'{l.before}..{l.after} {l.decision.verdict}' for l in others) if others else ''}"
+            f": **{'as it should' if ok else 'NOT as it should'}**.\n\n```\n{chain.render(names, chain.links(names, folder))}\n```\n")
+    return text, 0 if ok else 1
 
 
 def is_counted(label: str) -> bool:
     """Every benchmark a verdict counts, but the load benchmarks (make load's)."""
-    return policy.counted(label) and policy.policy_of(label).selection != "load"
+    return counts(label) and policy.policy_of(label).selection != "load"
 
 
 def goal_of(benchmark: str) -> float:
-    name = benchmark.split("(")[0]
-    return policy.policy_of(name).goal
+    return policy.policy_of(benchmark.split("(")[0]).goal
 
 
-def matrix(rows_by_side: dict, factor) -> list[dict]:
-    """`factor`: the minimum effect, or a function of the benchmark giving it (paired: factor_of)."""
-    # one entry per counted benchmark: false alarms, detectable effect, injection outcomes
-    names = sorted({r.benchmark for rows in rows_by_side.values() for r in rows if r.counted})
+def matrix(decided: dict[str, dict[str, verdict.Decision]], factor: float | None,
+           seconds: dict[str, dict[str, float]] | None = None) -> list[dict]:
+    """One entry per counted benchmark: its A/A verdicts and false alarms, the detectable effect the
+    worst A/A pair implies, each injection's verdict, and (when known) each verdict's seconds."""
+    seconds = seconds or {}
     table = []
-    for name in names:
+    for name in sorted({label for decisions in decided.values() for label in decisions if is_counted(label)}):
         entry = {"benchmark": name, "aa": [], "injections": {}}
-        for side, rows in rows_by_side.items():
-            row = next((r for r in rows if r.benchmark == name), None)
-            if row is None:
+        for side, decisions in decided.items():
+            d = decisions.get(name)
+            if d is None:
                 continue
-            cell = {"verdict": row.verdict, "ratio": row.decision.ratio, "low": row.decision.low,
-                    "high": row.decision.high, "p": row.decision.p}
+            cell = {"verdict": d.verdict, "ratio": d.ratio, "low": d.low, "high": d.high, "p": d.p,
+                    **({"seconds": seconds[side][name]} if seconds.get(side, {}).get(name) else {})}
             if side.startswith("A/A"):
-                cell["detectable_effect"] = verdict.detectable_effect(
-                    row.decision, factor(name) if callable(factor) else factor)
+                cell["detectable_effect"] = verdict.detectable_effect(d, factor_of(name, factor))
                 entry["aa"].append(cell)
             else:
                 entry["injections"][side] = cell
-        alarms = sum(c["verdict"] in ("regression", "improvement", "slower", "faster", "failing") for c in entry["aa"])
-        entry["inconclusive"] = sum(c["verdict"] == verdict.INCONCLUSIVE for c in entry["aa"])
         effects = [c["detectable_effect"] for c in entry["aa"]]
-        entry["false_alarms"] = alarms
-        entry["detectable_effect"] = max(effects) if effects and not any(map(math.isnan, effects)) else math.nan
-        entry["goal"] = goal_of(name)
-        entry["factor"] = factor(name) if callable(factor) else factor
+        entry.update(false_alarms=sum(c["verdict"] in (verdict.SLOWER, verdict.FASTER, "failing") for c in entry["aa"]),
+                     inconclusive=sum(c["verdict"] == verdict.INCONCLUSIVE for c in entry["aa"]),
+                     detectable_effect=max(effects) if effects and not any(map(math.isnan, effects)) else math.nan,
+                     goal=goal_of(name), factor=factor_of(name, factor))
         table.append(entry)
     return table
 
 
 def met(entry: dict) -> bool:
-    """The issue's goal: no A/A false alarm, and a detectable effect within the family's goal."""
+    """The goal: no A/A false alarm, and a detectable effect within the family's goal."""
     return entry["false_alarms"] == 0 and entry["detectable_effect"] <= entry["goal"] + 1e-9
 
 
 def render(table: list[dict], rev: str, factor: float | None, aa: int, sides: list[str], machine: str,
-           method: str, noise: dict | None = None, judged_with: str = "") -> str:
-    noise = noise or {}
+           method: str) -> str:
     injections = [s for s in sides if not s.startswith("A/A") and s != "REV"]
     rows = []
     for e in table:
-        cells = []
-        for side in injections:
-            c = e["injections"].get(side)
-            cells.append("n/a" if c is None else f"{'**flagged**' if c['verdict'] in ('regression', 'slower') else c['verdict']} "
-                         f"{verdict.three_digits(c['ratio'])}" if c['ratio'] == c['ratio'] else c["verdict"])
+        cells = [("n/a" if c is None else f"{'**' + c['verdict'] + '**' if c['verdict'] == verdict.SLOWER else c['verdict']}"
+                  f" {verdict.three_digits(c['ratio'])}" if c is not None and c['ratio'] == c['ratio'] else
+                  (c or {}).get("verdict", "n/a")) for c in (e["injections"].get(side) for side in injections)]
         mde = e["detectable_effect"]
-        sd = noise.get(e["benchmark"])
         rows.append([e["benchmark"], f"{e['false_alarms']}/{len(e['aa'])}", f"{e.get('inconclusive', 0)}/{len(e['aa'])}",
-                     "n/a" if sd is None else f"{sd.sd * 100:.1f}%",
                      "blind" if math.isnan(mde) else f"{mde * 100:.1f}%",
                      ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", *cells])
-    alarms = sum(e["false_alarms"] for e in table)
     head = (f"### Detection matrix of distributed {rev} ({describe_factor(factor)}, machine {machine})\n\n"
             f"{aa} A/A pairs (REV against an empty commit on top of it), {len(injections)} injected slowdowns, "
-            f"each {method}. Counted A/A false alarms: **{alarms}**. "
-            "A cell shows whether the injection was flagged as a regression and the ratio of medians "
-            "(above 1: slower). Cluster noise (make compare's calibration only): the standard deviation of log "
-            "round-medians of the same code (REV and the A/A commits), what `make compare` on this machine judges "
-            "against. Detectable effect: "
-            f"the smallest change the rule flags given the worst A/A pair (its offset times the "
-            f"{verdict.CONFIDENCE:.0%} interval's half-width), never below the factor. {judged_with}\n\n")
-    headers = ["Benchmark", "A/A false alarms", "A/A inconclusive", "Cluster noise", "Detectable effect", "Goal met", *injections]
-    return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+            f"each {method}. Counted A/A false alarms: **{sum(e['false_alarms'] for e in table)}**. A cell: the "
+            "injection's verdict and ratio (above 1: slower). Detectable effect: the worst A/A pair's offset times "
+            f"the {verdict.CONFIDENCE:.0%} interval's half-width, never below the factor.\n\n")
+    headers = ["Benchmark", "A/A false alarms", "A/A inconclusive", "Detectable effect", "Goal met", *injections]
+    text = head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    return text + false_alarm_bound(table) + times_to_verdict(table)
+
+
+def false_alarm_bound(table: list[dict]) -> str:
+    """The one-sided 95% upper bound (Clopper-Pearson, scipy's beta) on the false-alarm rate per
+    benchmark and A/A pair that the matrix's A/A pairs imply (0 in n: 1 - 0.05^(1/n), about 3/n)."""
+    pairs = sum(len(e["aa"]) for e in table)
+    alarms = sum(e["false_alarms"] for e in table)
+    if not pairs:
+        return ""
+    bound = float(stats.beta.ppf(0.95, alarms + 1, pairs - alarms)) if alarms < pairs else 1.0
+    return (f"\n{alarms} false alarm(s) in {pairs} A/A verdicts ({len(table)} benchmarks): the false-alarm rate "
+            f"per benchmark and pair is below {bound:.1%} with 95% confidence (Clopper-Pearson).\n")
+
+
+def times_to_verdict(table: list[dict]) -> str:
+    """Per outcome, the median and worst seconds a verdict took (the unit's measuring time), over
+    every pair of the matrix that recorded it; "" when none did."""
+    by_outcome: dict[str, list[float]] = {}
+    for e in table:
+        for c in [*e["aa"], *e["injections"].values()]:
+            if c.get("seconds"):
+                by_outcome.setdefault(c["verdict"], []).append(c["seconds"])
+    if not by_outcome:
+        return ""
+    rows = [[outcome, len(times), duration(statistics.median(times)), duration(max(times))]
+            for outcome, times in sorted(by_outcome.items())]
+    return ("\nTime to verdict per benchmark (its unit's measuring time, builds apart):\n\n"
+            + tabulate.tabulate(rows, headers=["verdict", "pairs", "median", "worst"], tablefmt="github",
+                                disable_numparse=True) + "\n")
 
 
 def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
@@ -245,58 +289,54 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
     return [(s, m) for s in chosen for m in magnitudes]
 
 
-def paired_rows(sides: dict[str, Side], regex: str, factor: float, blocks: int | None, seconds: float,
-                workdir: Path, segments: int | None = None) -> tuple[dict[str, list[Row]], dict[str, dict]]:
-    """Every side compared with REV as `./compare` compares two revisions: both running at once,
-    blocks alternating, the pairs judged by verdict.decide_paired (adjusted together per side).
-    Returns the rows and, per side, every benchmark's blocks (paired.Pairs as stored), kept so that
-    the calibration can be judged again; each side's are also written to the work directory segment
-    by segment (paired.Progress), so the same command resumes where an interrupted one stopped."""
+def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str, args) -> tuple[dict, dict]:
+    """Every side measured beside REV as `./compare` measures two revisions and judged as it judges:
+    ({side: {label: Decision}}, {side: {label: Pairs}}); each side's blocks are kept in the work
+    directory segment by segment (paired.Progress), so the same command resumes."""
     pythons = {}
-    for name, side in sides.items():
-        prebuild(side.config, side.commit)
-        pythons[name] = environment_python(side.config)
-    units = pairable_units([label for label in matched(pythons["REV"], regex) if is_counted(label)])
+    for name, config in configs.items():
+        prebuild(config, commits[name])
+        pythons[name] = environment_python(config)
+    units = [[label for label in unit if is_counted(label)] for unit in listing(pythons["REV"], regex)["units"]]
+    units = [unit for unit in units if unit]
     if not units:
         raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
-    logs = workdir / "paired-logs"
+    logs = args.workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    rows, kept = {}, {}
-    for name in sides:
+    decided, kept = {}, {}
+    for name in configs:
         if name == "REV":
             continue
+        key = run_key([commits["REV"], commits[name]], [configs["REV"], configs[name]], units, args.blocks,
+                      args.block_seconds, args.segments)
         slug = re.sub(r"\W+", "-", name)
-        progress = Progress(workdir / f"blocks-{slug}.json", run_key([sides["REV"].commit, sides[name].commit],
-                                          [sides["REV"].config, sides[name].config], units, blocks, seconds, segments))
+        progress = Progress(args.workdir / f"blocks-{slug}.json",
+                            {**key, "sequential": True} if args.sequential else key)
         print(f"[pairs] REV and {name}", flush=True)
-        measured, failed = measure_all((pythons["REV"], pythons[name]), units, blocks, seconds, logs, segments, progress)
-        kept[name] = {label: pairs.record() for label, pairs in measured.items()}
-        decisions = judge(measured, failed, factor)
-        rows[name] = [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in decisions.items()]
-    return rows, kept
-
-
-PAIRED_JUDGED_WITH = "Paired pairs need no cluster noise: the drift cancels within each pair of blocks."
+        measured, failed = measure_all((pythons["REV"], pythons[name]), units, args.blocks, args.block_seconds, logs,
+                                       args.segments, progress, args.sequential, args.factor)
+        kept[name] = measured
+        decided[name] = judge(measured, failed, args.factor)
+    return decided, kept
 
 
 def judge_again(path: Path, factor: float | None) -> str:
-    """The detection matrix of a paired calibration.json, its kept blocks judged by today's rule
+    """The detection matrix of a calibration's JSON, its kept blocks judged by today's rule
     (`factor`: another minimum effect for all, else each benchmark's)."""
     try:
         data = json.loads(path.read_text())
         kept, commits = data["pairs"], data["commits"]
-        rows = {side: [Row(label, "", None, None, "seconds", d, d.verdict) for label, d in judge(
-                    {label: Pairs.of_record(record) for label, record in pairs.items()},
-                    {}, factor).items()]
-                for side, pairs in kept.items()}
+        pairs = {side: {label: Pairs.of_record(record) for label, record in by_label.items()}
+                 for side, by_label in kept.items()}
+        decided = {side: judge(by_label, {}, factor) for side, by_label in pairs.items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CalibrationError(f"{path}: not a paired calibration.json that keeps its blocks ({exc}); "
+        raise CalibrationError(f"{path}: not a calibration's JSON that keeps its blocks ({exc}); "
                                "calibrations before the blocks were kept cannot be judged again") from None
-    table = matrix(rows, lambda name: factor_of(name, factor))
+    seconds = {side: {label: p.seconds for label, p in by_label.items()} for side, by_label in pairs.items()}
     method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
               "as `./compare` judges today")
-    return render(table, data["rev"], factor, sum(n.startswith("A/A") for n in commits), list(commits),
-                  data.get("machine", "unknown"), method, None, PAIRED_JUDGED_WITH)
+    return render(matrix(decided, factor, seconds), data["rev"], factor, sum(n.startswith("A/A") for n in commits),
+                  list(commits), data.get("machine", "unknown"), method)
 
 
 def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
@@ -348,8 +388,8 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
 def summary(machine: str) -> str:
     """The coverage table of every counted benchmark a paired verdict judges (the suite's own list),
     each from the calibration its policy names."""
-    labels = [label for unit in pairable_units([label for label in matched(
-        Path(sys.executable), policy.selection_regex("default")) if is_counted(label)]) for label in unit]
+    labels = [label for unit in listing(Path(sys.executable), policy.selection_regex("default"))["units"]
+              for label in unit if is_counted(label)]
     named = {label: (policy.CALIBRATION_DIR / name if (name := policy.policy_of(label).calibration) else None)
              for label in labels}
     return render_coverage(labels, coverage(named, machine), machine)
@@ -377,23 +417,26 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?")
     parser.add_argument("--judge", type=Path, metavar="CALIBRATION_JSON",
-                        help="measure nothing: the matrix of a paired calibration.json, its kept blocks judged again")
-    parser.add_argument("--aa", type=int, default=3, help="A/A pairs (default 3)")
+                        help="measure nothing: the matrix of a calibration's JSON, its kept blocks judged again")
+    parser.add_argument("--summary", action="store_true",
+                        help="measure nothing: per counted benchmark ./compare judges, the calibration its "
+                             "policy names (results/calibration/) at today's blocks and segments")
+    parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
+    parser.add_argument("--aa", type=int, default=5, help="A/A pairs (default 5)")
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
-    parser.add_argument("--paired", action="store_true",
-                        help=f"calibrate ./compare (paired) instead (default BENCH: the quick selection); writes calibration-paired.md")
-    parser.add_argument("--blocks", type=int, help="with --paired: blocks a side (default: what each benchmark needs, "
-                        "as ./compare: each benchmark's paired_blocks)")
-    parser.add_argument("--block-seconds", type=float, default=0.5, help="with --paired: seconds a block (default 0.5)")
-    parser.add_argument("--segments", type=int, help="with --paired: fresh pairs of servers a benchmark's blocks "
-                                                     "are split among (default: as ./compare)")
-    measurement_options(parser, WORK_DIR, None)
-    parser.add_argument("--summary", action="store_true",
-                        help="measure nothing: per counted benchmark ./compare judges, the paired "
-                             "calibration its policy names (results/calibration/) at today's blocks and segments")
-    parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
-    parser.set_defaults(factor=None)  # make compare's 1.10, or with --paired each benchmark's (paired.factor_of)
+    parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (default: the quick selection)")
+    parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
+    parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds a block (default 0.5)")
+    parser.add_argument("--segments", type=int, help="segments (default: each benchmark's paired_segments)")
+    parser.add_argument("--sequential", action="store_true", help="stop each benchmark once its verdict is settled")
+    parser.add_argument("--factor", type=float, help="minimum effect for all (default: each benchmark's own)")
+    parser.add_argument("--history", type=int, metavar="N",
+                        help="instead: make history's detector on N commits with one known step (the first injection)")
+    parser.add_argument("--step-at", type=int, help="with --history: the commit that injects (default N // 2; 0: none)")
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    parser.add_argument("--workdir", type=Path, default=WORK_DIR)
+    parser.add_argument("--markdown", type=Path)
     args = parser.parse_args(argv)
     if args.summary:
         return _without_measuring(parser, args, "--summary", {"summary", "machine", "markdown"},
@@ -401,98 +444,72 @@ def main(argv=None) -> int:
     if args.machine is not None:
         print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
         return 2
-    if args.judge is not None:
+    try:
         if args.factor is not None:
-            try:
-                check_options(args)
-            except ToolError as exc:
-                print(f"calibrate: error: {exc}", file=sys.stderr)
-                return 2
+            check_factor(args.factor)
+    except ToolError as exc:
+        print(f"calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    if args.judge is not None:
         return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
                                   lambda: judge_again(args.judge, args.factor))
-    args.markdown = args.markdown or OUT_DIR / ("calibration-paired.md" if args.paired else "calibration.md")
+    args.markdown = args.markdown or OUT_DIR / "calibration.md"
     try:
         if not args.rev:
             raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
-        if not args.paired and args.factor is None:
-            args.factor = DEFAULT_FACTOR
-        check_options(args)
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
-        if args.paired and args.no_run:
-            raise CalibrationError("--paired measures as it judges: there is no --no-run")
-        if args.paired and args.blocks is not None and args.blocks < verdict.MIN_PAIRS:
+        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS:
             raise CalibrationError(f"--blocks {args.blocks}: at least {verdict.MIN_PAIRS}")
-        if args.paired and args.segments is not None and args.segments < 1:
+        if args.segments is not None and args.segments < 1:
             raise CalibrationError(f"--segments {args.segments}: at least 1")
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
-        if args.no_run:
-            commits = json.loads((args.workdir / "commits.json").read_text())
-        else:
-            commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
-            (args.workdir / "commits.json").write_text(json.dumps(commits, indent=1))
-        # an asv environment per side, as make compare has (REV in the configuration's own): each
-        # commit stays installed, none is measured right after pip replaced distributed
-        sides = {name: Side(name, derive(args.workdir / f"side-{i}.conf.json", args.config,
-                                         repo=args.workdir / "distributed", results_dir=args.workdir / "results",
-                                         **({"env_dir": args.workdir / f"env-{i}"} if i else {})), commit)
-                 for i, (name, commit) in enumerate(commits.items())}
-        aa_sides = [n for n in sides if n.startswith("A/A")]
-        if args.paired:
-            regex = "|".join(args.bench) or policy.selection_regex("quick")
-            rows, kept = paired_rows(sides, regex, args.factor, args.blocks, args.block_seconds, args.workdir,
-                                     args.segments)
-            noise, committed = {}, None
-            labels = [r.benchmark for r in next(iter(rows.values()))]
-            blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
-            segments = {args.segments} if args.segments else {segments_needed([label]) for label in labels}
-            method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks "
-                      f"of {args.block_seconds:g} s a side "
-                      + (f"in {'-'.join(map(str, sorted(segments)))} segments (a fresh pair of servers each"
-                         + ("" if args.segments else ", as `./compare` splits each benchmark") + ") "
-                         if max(segments) > 1 else "")
-                      + "alternating, and judged as `./compare` judges")
-        else:
-            bench = args.bench or [policy.selection_regex("default")]
-            if not args.no_run:
-                measure_interleaved(list(sides.values()), bench, args.rounds)
-            # Never judge a pair with the noise of its own data: with the noise this machine's committed
-            # calibration measured (an earlier run: as every later `make compare` is judged), or, on a
-            # machine calibrated for the first time, the noise of the other A/A commits.
-            committed = verdict.calibrated_noise(asvapi.host_machine())
-            noise_for = {n: committed or cluster_noise([sides[o] for o in aa_sides if o != n], bench) for n in sides}
-            rows = {name: compare(sides["REV"], side, args.factor, only=bench, noise=noise_for[name])
-                    for name, side in sides.items() if name != "REV"}
-            noise = cluster_noise([sides["REV"], *(sides[n] for n in aa_sides)], bench)
-            method = (f"measured ({args.rounds} round(s) per side, interleaved) and compared as `make compare` "
-                      "does")
-    except (ToolError, OSError) as exc:
+        if args.history is not None:
+            args.step_at = args.history // 2 if args.step_at is None else args.step_at
+            if args.history < 3 or not 0 <= args.step_at < args.history:
+                raise CalibrationError(f"--history {args.history} --step-at {args.step_at}: at least 3 commits, "
+                                       "and the step one of them after the first (0: none)")
+            text, code = history_check(args, injections[0])
+            print(text)
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.with_name("history-calibration.md").write_text(text)
+            return code
+        commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
+        # an asv environment per side (REV in the configuration's own): each commit stays installed,
+        # none is measured right after pip replaced distributed
+        configs = {name: derive(args.workdir / f"side-{i}.conf.json", args.config, repo=args.workdir / "distributed",
+                                results_dir=args.workdir / "results",
+                                **({"env_dir": args.workdir / f"env-{i}"} if i else {}))
+                   for i, name in enumerate(commits)}
+        regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
+        decided, kept = measure_sides(configs, commits, regex, args)
+    except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
-    table = matrix(rows, (lambda name: factor_of(name, args.factor)) if args.paired else args.factor)
-    if args.paired:
-        judged_with = PAIRED_JUDGED_WITH
-    else:
-        judged_with = ("Every pair was judged with the cluster noise of this machine's committed calibration (an "
-                       "earlier run)." if committed else "This machine had no committed calibration: every pair "
-                       "was judged with the cluster noise of the other A/A commits.")
-    text = render(table, args.rev, args.factor, sum(n.startswith("A/A") for n in commits), list(commits),
-                  asvapi.host_machine(), method, noise, judged_with)
+    table = matrix(decided, args.factor, {side: {label: p.seconds for label, p in by_label.items()}
+                                          for side, by_label in kept.items()})
+    labels = [e["benchmark"] for e in table]
+    blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
+    segments = {args.segments} if args.segments else {segments_needed([label]) for label in labels}
+    method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks of "
+              f"{args.block_seconds:g} s a side in {'-'.join(map(str, sorted(segments)))} segment(s)"
+              + (", looking after each segment and stopping once settled (--sequential)" if args.sequential else "")
+              + ", and judged as `./compare` judges")
+    text = render(table, args.rev, args.factor, args.aa, list(commits), asvapi.host_machine(), method)
     print(text)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
-        {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(),
-         **({"mode": "paired", "blocks": args.blocks or {e["benchmark"]: blocks_needed([e["benchmark"]]) for e in table},
-             "segments": args.segments or {e["benchmark"]: segments_needed([e["benchmark"]]) for e in table},
-             "block_seconds": args.block_seconds, "pairs": kept} if args.paired
-            else {"rounds": args.rounds}),
+        {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(), "mode": "paired",
+         "sequential": args.sequential,
+         "blocks": args.blocks or {label: blocks_needed([label]) for label in labels},
+         "segments": args.segments or {label: segments_needed([label]) for label in labels},
+         "block_seconds": args.block_seconds,
+         "pairs": {side: {label: p.record() for label, p in by_label.items()} for side, by_label in kept.items()},
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-         "commits": commits, "matrix": table,
-         "cluster_noise": {name: {"sd": n.sd, "df": n.df} for name, n in noise.items()}},
-        indent=1, default=str) + "\n")
+         "commits": commits, "matrix": table}, indent=1, default=str) + "\n")
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
     return 0
 

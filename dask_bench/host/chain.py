@@ -131,13 +131,17 @@ def main(argv=None) -> int:
     bench = args.bench or policy.selection_regex("quick")
     failed: list[str] = []
     if args.measure:
-        todo = [(a, b) for a, b in reversed(list(zip(names, names[1:]))) if not pair_path(a, b, args.folder).exists()]
+        todo = [(k, a, b) for k, (a, b) in reversed(list(enumerate(zip(names, names[1:]))))
+                if not pair_path(a, b, args.folder).exists()]
         print(f"history: {estimate(args.folder, len(todo))}", flush=True)
         args.folder.mkdir(parents=True, exist_ok=True)
-        for before, after in todo:
+        for k, before, after in todo:
             print(f"[pair] {before}..{after}", flush=True)
+            # every other pair swaps the two environments: a release shared by two pairs is built and
+            # installed once, in the same environment for both
             code = paired.main([before, after, "-b", bench, "--markdown",
-                                str(pair_path(before, after, args.folder).with_suffix(".md")), *rest])
+                                str(pair_path(before, after, args.folder).with_suffix(".md")), *rest,
+                                *(["--swap"] if k % 2 else [])])
             if code == 2:  # nothing stored: compared again next time
                 failed.append(f"{before}..{after}")
                 for path in (pair_path(before, after, args.folder), pair_path(before, after, args.folder).with_suffix(".md")):

@@ -1,15 +1,13 @@
-"""`make history`: measure every release of the release history that has no valid stored result.
+"""`make history ASV_RUNS=1`: asv runs of every release of the release history that has no valid
+stored result, for the absolute timings of asv's pages (the history's verdicts are the paired chain,
+dask_bench.host.chain).
 
     python -m dask_bench.host.history [--releases "2026.7.1 2026.8.0"] [--latest N] [--bench REGEX]
 
-Releases are measured oldest first, each in `--rounds` rounds (default 2): one `asv run` per round
-(through dask_bench.host.asv_run: Ctrl-C stops it cleanly), one process and one cluster per benchmark,
-samples appended, and the samples each round added recorded beside the results (the verdict and
-the change-point detector judge clusters, dask_bench.host.verdict). A benchmark with as many valid
-recorded rounds of its current version is kept; one that failed, was measured by older code or has
-rounds not recorded is measured afresh; one with fewer rounds gets the rounds it lacks. Every
-round is saved when it is done, so an interrupted history resumes where it stopped. Progress:
-release k of n, elapsed, estimate left.
+Releases are measured oldest first, one `asv run` each (through dask_bench.host.asv_run: Ctrl-C
+stops it cleanly) of the benchmarks that lack a successful result of their current version (asv
+version, as the suite lists them); the others are kept. Each release is saved when it is done, so
+an interrupted history resumes where it stopped. Progress: release k of n, elapsed, estimate left.
 """
 
 from __future__ import annotations
@@ -24,10 +22,12 @@ from pathlib import Path
 from .. import policy
 from . import asv_run as asv_runner, asvapi
 from .asv_config import MAIN_CONFIG
-from .results import ResultsError, commit_files, forget, record_round, runs, sample_counts
+from .cli import ToolError
+from .results import ResultsError, runs
+from .revisions import listing
 
 
-class HistoryError(Exception):
+class HistoryError(ToolError):
     pass
 
 
@@ -46,54 +46,32 @@ def release_commits(repo: str) -> list[tuple[str, str]]:
     return found
 
 
-def current_versions() -> dict[str, str]:
-    """Each benchmark label's asv version as the suite's code now defines it (benchmarks.common.version_of)."""
-    from ..drive import benchmarks
-
-    return {label: cls.version for label, (cls, _, _) in benchmarks().items()}
-
-
 def selected_versions(selection: list[str]) -> dict[str, str]:
-    """benchmark name -> version, for every benchmark whose name or one of whose labels (name with
-    parameters, as asv -b matches) a regex of `selection` matches."""
-    return {label.split("(")[0]: version for label, version in current_versions().items()
-            if any(re.search(regex, label) or re.search(regex, label.split("(")[0]) for regex in selection)}
+    """benchmark name -> version as the suite's code defines it now (listed by the suite itself, in
+    this Python), for every benchmark a regex of `selection` matches (by label, as asv -b does)."""
+    versions = listing(Path(sys.executable), "|".join(f"(?:{regex})" for regex in selection))["versions"]
+    return {label.split("(")[0]: version for label, version in versions.items()}
 
 
-def rounds_done(results_dir: Path, commit: str, machine: str, versions: dict[str, str],
-                rounds: int = 2) -> dict[str, int]:
-    """For each selected benchmark: how many recorded rounds all its parameters have, successful and
-    of its current version; 0 for anything else (missing, failed, older code, rounds not recorded).
-    A track_ value has no samples to split (asv keeps the last round's): valid counts as `rounds`."""
-    done: dict[str, list[int]] = {}
+def lacking(results_dir: Path, commit: str, machine: str, versions: dict[str, str]) -> list[str]:
+    """The selected benchmarks without a successful result of their current version for `commit`
+    (any parameter missing, failed or measured by older code)."""
+    good: dict[str, bool] = {}
     for run in runs(results_dir, machine):
         if run.commit == commit and not run.env_vars:
             for (name, _), m in run.measurements.items():
                 if name in versions:
-                    good = m.ok and m.version == versions[name]
-                    done.setdefault(name, []).append(0 if not good else m.recorded_rounds if m.samples else rounds)
-    return {name: min(done.get(name, [0])) for name in versions}
+                    good[name] = good.get(name, True) and m.ok and m.version == versions[name]
+    return sorted(name for name in versions if not good.get(name))
 
 
-def measure_release(config: Path, results_dir: Path, machine: str, commit: str, done: dict[str, int],
-                    rounds: int) -> None:
-    """The rounds each benchmark of one release lacks; benchmarks measured before start afresh."""
-    stale = {name for name, n in done.items() if n == 0}
-    for path in commit_files(results_dir, machine, commit):
-        forget(path, stale)
-    for _ in range(rounds - min(done.values())):
-        lacking = sorted(name for name, n in done.items() if n < rounds)
-        before = {path: sample_counts(path) for path in commit_files(results_dir, machine, commit)}
-        asv_args = ["run", "--config", str(config), "--record-samples", "--append-samples", "-a", "rounds=1",
-                    f"{commit}^!"]
-        for name in lacking:  # exactly these benchmarks, every parameter: asv matches -b to the label
-            asv_args += ["-b", f"^{re.escape(name)}(\\(|$)"]
-        code = asv_runner.run(asv_args, results_dir)
-        if code not in (0, 2):
-            raise HistoryError(f"asv run of {commit[:8]} failed (exit {code}); run make history again to resume")
-        for path in commit_files(results_dir, machine, commit):
-            record_round(path, before.get(path, {}))
-        done = {name: n + (name in lacking) for name, n in done.items()}
+def measure_release(config: Path, results_dir: Path, commit: str, names: list[str]) -> None:
+    args = ["run", "--config", str(config), "--record-samples", f"{commit}^!"]
+    for name in names:  # exactly these benchmarks, every parameter: asv matches -b to the label
+        args += ["-b", f"^{re.escape(name)}(\\(|$)"]
+    code = asv_runner.run(args, results_dir)
+    if code not in (0, 2):
+        raise HistoryError(f"asv run of {commit[:8]} failed (exit {code}); run make history again to resume")
 
 
 def clock(seconds: float) -> str:
@@ -106,12 +84,9 @@ def main(argv=None) -> int:
     parser.add_argument("--releases", default="", help='only these releases, e.g. "2026.7.1 2026.8.0"')
     parser.add_argument("--latest", type=int, default=0, help="only the newest N releases (default: all)")
     parser.add_argument("--bench", "-b", action="append", default=[])
-    parser.add_argument("--rounds", type=int, default=2, help="rounds (clusters) per release (default 2)")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     args = parser.parse_args(argv)
     try:
-        if args.rounds < 1:
-            raise HistoryError(f"ROUNDS={args.rounds}: give at least 1 round per release")
         if args.latest < 0:
             raise HistoryError(f"LATEST={args.latest}: give a number of releases, or 0 for all")
         conf = asvapi.config(args.config)
@@ -129,22 +104,19 @@ def main(argv=None) -> int:
             releases = releases[-args.latest:]
         results_dir = Path(conf.results_dir)
         versions = selected_versions(args.bench or [policy.selection_regex("default")])
-        if not versions:
-            raise HistoryError(f"no benchmark matches {' '.join(args.bench)}; see: asv check or benchmarks/")
-        done = {c: rounds_done(results_dir, c, machine, versions, args.rounds) for _, c in releases}
-        todo = [(t, c) for t, c in releases if min(done[c].values()) < args.rounds]
+        todo = [(t, c, names) for t, c in releases if (names := lacking(results_dir, c, machine, versions))]
         print(f"history: {len(releases)} release(s), {len(releases) - len(todo)} already measured, "
-              f"{len(todo)} to measure: {' '.join(t for t, _ in todo) or 'none'}", flush=True)
+              f"{len(todo)} to measure: {' '.join(t for t, _, _ in todo) or 'none'}", flush=True)
         started, durations = time.monotonic(), []
-        for k, (tag, commit) in enumerate(todo, 1):
+        for k, (tag, commit, names) in enumerate(todo, 1):
             left = f", about {clock(sum(durations) / len(durations) * (len(todo) - k + 1))} left" if durations else ""
             print(f"history: release {k} of {len(todo)}: {tag} ({commit[:8]}); elapsed "
                   f"{clock(time.monotonic() - started)}{left}", flush=True)
             one = time.monotonic()
-            measure_release(args.config, results_dir, machine, commit, done[commit], args.rounds)
+            measure_release(args.config, results_dir, commit, names)
             durations.append(time.monotonic() - one)
         print(f"history: done in {clock(time.monotonic() - started)}", flush=True)
-    except (HistoryError, ResultsError, asvapi.AsvError) as exc:
+    except (ToolError, ResultsError, asvapi.AsvError) as exc:
         print(f"history: error: {exc}", file=sys.stderr)
         return 2
     except asv_runner.Stopped as stop:

@@ -45,7 +45,7 @@ from . import asv_run as asv_runner, asvapi, profile, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
 from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, guarded_main, refuse_unused
 from .results import format_value
-from .revisions import WORK_DIR, environment_python, matched, prebuild, resolve, side_config
+from .revisions import WORK_DIR, environment_python, listing, prebuild, resolve, side_config
 from .verdict import MARKS
 
 REPLY_DEADLINE = 300.0  # seconds a server may take to start its cluster or to measure one block
@@ -90,11 +90,13 @@ class Pairs(NamedTuple):
     after: list
     segments: tuple = ()
     planned: int = 0
+    seconds: float = 0.0  # how long its unit took to measure, kept segments included (0: not known)
 
     def record(self) -> dict:
         """How a comparison's JSON (out/compare.json), and a paired calibration's JSON, keep them."""
         return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments),
-                **({"planned_segments": self.planned} if self.planned else {})}
+                **({"planned_segments": self.planned} if self.planned else {}),
+                **({"seconds": round(self.seconds, 1)} if self.seconds else {})}
 
     @property
     def alpha(self) -> float:
@@ -112,7 +114,8 @@ class Pairs(NamedTuple):
         if recorded and sum(recorded) != len(before):
             raise ValueError(f"{len(before)} blocks but segments of {sum(recorded)}")
         return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
-                                               else ()), int(record.get("planned_segments", 0)))
+                                               else ()), int(record.get("planned_segments", 0)),
+                   float(record.get("seconds", 0.0)))
 
 
 def measured_code() -> str:
@@ -168,10 +171,15 @@ class Progress:
             pass
         return 0, [[], []]
 
-    def keep(self, labels: list[str], segments: int, measured: list[list[dict]]) -> None:
-        self.units[labels[0]] = {"segments": segments, "blocks": measured}
+    def keep(self, labels: list[str], segments: int, measured: list[list[dict]], seconds: float = 0.0) -> None:
+        self.units[labels[0]] = {"segments": segments, "blocks": measured, "seconds": seconds}
         self._partial.write_text(json.dumps({"key": self.key, "units": self.units}) + "\n")
         os.replace(self._partial, self.path)
+
+    def seconds(self, labels: list[str]) -> float:
+        """How long the kept segments of the unit `labels` took to measure (0 when not known)."""
+        value = self.units.get(labels[0], {}).get("seconds", 0.0)
+        return float(value) if isinstance(value, (int, float)) else 0.0
 
     def discard(self) -> None:
         for path in (self.path, self._partial):
@@ -186,13 +194,13 @@ class Server:
     """One unit of benchmarks (drive.units: one benchmark, or the journey's phases) served by
     dask_bench.drive in one asv environment: a warm cluster, samples on request."""
 
-    def __init__(self, python: Path, labels: list[str], log: Path):
+    def __init__(self, python: Path, labels: list[str], log: Path, env: dict | None = None):
         self.labels, self.log = labels, log
         self.label = labels[0] if len(labels) == 1 else f"{labels[0]} and {len(labels) - 1} more"
         with log.open("w") as stderr:  # the child keeps its own copy of the file
             self.proc = subprocess.Popen([str(python), "-m", "dask_bench.drive", "--serve", *labels], cwd=REPO_ROOT,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
-                                         text=True, start_new_session=True)
+                                         text=True, start_new_session=True, env={**os.environ, **(env or {})})
 
     def _reply(self) -> dict:
         ready, _, _ = select.select([self.proc.stdout], [], [], REPLY_DEADLINE)
@@ -236,7 +244,7 @@ class Server:
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
             log=print, segments: int | None = None, progress: Progress | None = None, sequential: bool = False,
-            factor: float | None = None) -> dict[str, Pairs]:
+            factor: float | None = None, envs: tuple = (None, None)) -> dict[str, Pairs]:
     """{label: Pairs (BASE blocks, HEAD blocks, segment sizes)} of one unit (drive.units). blocks
     None: as many as the unit needs (blocks_needed). The blocks run in `segments` (default
     segments_needed), each on a fresh pair of servers (new clusters): an offset between two clusters
@@ -245,7 +253,8 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
     `progress`: the segments an earlier run of the same key measured are taken from it, and each
     segment measured here is kept in it. `sequential`: after every segment but the last, each label is
     judged at that look's level (verdict.boundaries, the error spent over the planned segments), and the
-    unit stops once every label is settled (slower, faster or same: verdict.settled)."""
+    unit stops once every label is settled (slower, faster or same: verdict.settled). `envs`: each
+    side's extra environment variables (make ab's: one build, two dask settings)."""
     blocks = blocks or blocks_needed(labels)
     segments = max(1, min(segments or segments_needed(labels), blocks))
     name = log_stem(labels[0])
@@ -255,14 +264,15 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
         log(f"  {labels[0]}{' and the rest of its unit' if len(labels) > 1 else ''}: {done} of {segments} "
             f"segment{'s' if segments > 1 else ''} measured by an earlier run of the same code and options, reused "
             f"({progress.path})", flush=True)
-    looked = segments
+    looked, started = segments, time.monotonic()
+    before = progress.seconds(labels) if progress and done else 0.0  # the kept segments' own time
     for segment in range(segments):
         if segment >= done:
             suffix = f"-{segment + 1}" if segments > 1 else ""
             _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")],
-                     sizes[segment], seconds, measured)
+                     sizes[segment], seconds, measured, envs)
             if progress:
-                progress.keep(labels, segment + 1, measured)
+                progress.keep(labels, segment + 1, measured, before + time.monotonic() - started)
         if sequential and segment + 1 < segments and segment + 1 >= done:
             looks = look(measured, labels, sizes, segment + 1, factor)
             if all(verdict.settled(d) for d in looks.values()):
@@ -274,9 +284,9 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
     count = sum(sizes[:looked])
     kept = sizes[:looked] if looked > 1 else ()
     by_label = {label: Pairs(*([block[label] for block in side[:count]] for side in measured), kept,
-                             segments if sequential and segments > 1 else 0)
+                             segments if sequential and segments > 1 else 0, before + time.monotonic() - started)
                 for label in labels}
-    for label, (before, after, _, _) in by_label.items():
+    for label, (before, after, *_) in by_label.items():
         log(f"  {label}: {len(before)} blocks a side{f' in {looked} segments' if looked > 1 else ''}, "
             f"{sum(map(len, before))} + {sum(map(len, after))} samples", flush=True)
     return by_label
@@ -305,9 +315,9 @@ def segment_sizes(blocks: int, segments: int) -> tuple[int, ...]:
 
 
 def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], count: int, seconds: float,
-             measured: list[list[dict]]) -> None:
+             measured: list[list[dict]], envs: tuple = (None, None)) -> None:
     """`count` more blocks a side on a new pair of servers, appended to `measured` (ABBA, continuing)."""
-    servers = [Server(python, labels, log) for python, log in zip(pythons, logs)]
+    servers = [Server(python, labels, log, env) for python, log, env in zip(pythons, logs, envs)]
     errors: list[str | None] = [None, None]
     try:
         for i, server in enumerate(servers):  # both are tried: which side fails is the verdict
@@ -332,15 +342,6 @@ def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], co
             server.close()
 
 
-def pairable_units(labels: list[str]) -> list[list[str]]:
-    """The labels that can be paired (dask_bench.drive.pairable), read from the suite's own classes,
-    grouped by what one server measures (drive.units)."""
-    from ..drive import benchmarks, pairable, units
-
-    entries = benchmarks()
-    return units([label for label in labels if label in entries and pairable(label, entries[label])])
-
-
 def load_note(units: list[list[str]]) -> str | None:
     """A line saying that the selection holds load benchmarks (make load's: minutes a sample, so a
     pair of blocks takes minutes too), and the -b that selects everything else; None when it holds none."""
@@ -353,7 +354,8 @@ def load_note(units: list[list[str]]) -> str | None:
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
                 logs: Path, segments: int | None = None, progress: Progress | None = None,
-                sequential: bool = False, factor: float | None = None) -> tuple[dict[str, Pairs], dict[str, list]]:
+                sequential: bool = False, factor: float | None = None,
+                envs: tuple = (None, None)) -> tuple[dict[str, Pairs], dict[str, list]]:
     """Every unit, one after another: ({label: Pairs}, {label: [BASE's error,
     HEAD's error]} of the units that failed; the others are measured all the same). `progress`: as
     `measure`'s, for every unit."""
@@ -361,7 +363,7 @@ def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int 
     for unit in units:
         try:
             measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress,
-                                    sequential=sequential, factor=factor))
+                                    sequential=sequential, factor=factor, envs=envs))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",
                   file=sys.stderr, flush=True)
@@ -496,7 +498,7 @@ def main(argv=None) -> int:
     parser.add_argument("--judge", type=Path, metavar="PAIRED_JSON",
                         help="measure nothing: judge again the blocks a comparison's JSON keeps (BASE and HEAD are its own)")
     parser.add_argument("--bench", "-b", action="append", default=[],
-                        help=f"benchmark regex, repeatable (default: the quick selection)")
+                        help="benchmark regex, repeatable (default: the quick selection)")
     parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
     parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds of samples a block (default 0.5)")
     parser.add_argument("--segments", type=int, help="fresh pairs of servers the blocks are split among "
@@ -507,11 +509,15 @@ def main(argv=None) -> int:
                              "spent over the looks: verdict.boundaries); not yet calibrated")
     parser.add_argument("--profile", action="store_true",
                         help="profile every slower benchmark on both sides and link the diff pages")
+    parser.add_argument("--profiles", type=Path, default=profile.PROFILES_DIR, help="where --profile writes")
+    parser.add_argument("--profile-seconds", type=float, default=5.0, help="how long each profile samples")
     parser.add_argument("--build-only", action="store_true",
                         help="build and install both revisions, measure nothing (set up online, compare offline)")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR,
                         help="where HEAD's asv environment is (default: make compare's, .asv/compare)")
+    parser.add_argument("--swap", action="store_true", help="BASE in HEAD's environment and HEAD in the "
+                        "configuration's (a chain alternates them: a release shared by two pairs stays installed)")
     parser.add_argument("--markdown", type=Path, help="where the table goes (default out/compare.md, its blocks "
                         "beside it in out/compare.json; with --judge, "
                                                       "only printed unless given)")
@@ -539,7 +545,7 @@ def main(argv=None) -> int:
                               "and --segments 1 or more")
         conf = asvapi.config(args.config)
         commits = [resolve(conf, rev) for rev in (args.base, args.head)]
-        configs = [args.config, side_config("results", args.config, args.workdir, "head")]
+        configs = [args.config, side_config("results", args.config, args.workdir, "head")][::-1 if args.swap else 1]
         started = time.monotonic()
         for config, commit in zip(configs, commits):
             print(f"[build] {commit[:8]}", flush=True)
@@ -548,7 +554,7 @@ def main(argv=None) -> int:
         if args.build_only:
             return 0
         pythons = tuple(environment_python(config) for config in configs)
-        units = pairable_units(matched(pythons[1], bench))
+        units = listing(pythons[1], bench)["units"]
         if not units:
             raise PairedError(f"BENCH={bench!r} matches no benchmark that can be paired: "
                               "time_ benchmarks that measure in their samples (not track_ values)")
@@ -575,7 +581,8 @@ def main(argv=None) -> int:
                   took=took)
     if args.profile:
         slower = [label for label, d in decisions.items() if counts(label) and d.verdict == verdict.SLOWER]
-        text += profile.profile_regressions(slower, list(zip(pythons, commits)), args.markdown.parent, 5.0)
+        text += profile.profile_regressions(slower, list(zip(pythons, commits)), args.markdown.parent,
+                                            args.profile_seconds, args.profiles)
     print(text)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)

@@ -21,16 +21,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from . import asv_run as asv_runner, asvapi
-from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
+from .asv_config import MAIN_CONFIG, OUT_DIR
 from .cli import ToolError
 from .revisions import WORK_DIR, driver, environment_python, installed, matched, resolve, side_config
-from ..profile_run import short_path
 from .results import format_value
 
 PROFILES_DIR = OUT_DIR / "profiles"
@@ -89,10 +87,11 @@ def profile_one(python: Path, label: str, commit: str, out_root: Path, samples: 
 
 
 def spy_functions(path: Path, calls: int, top: int = 60) -> list[dict]:
-    """py-spy's on-CPU samples (speedscope) as seconds per call of the benchmark, per function: `self`
-    where it was the innermost frame, `total` where it was anywhere on the stack (once per stack)."""
+    """py-spy's on-CPU samples (speedscope, its paths shortened where they were recorded:
+    profile_run.shorten_speedscope) as seconds per call of the benchmark, per function: `self` where
+    it was the innermost frame, `total` where it was anywhere on the stack (once per stack)."""
     data = json.loads(path.read_text())
-    frames = [f"{f['name']} ({short_path(f.get('file'))})" for f in data["shared"]["frames"]]
+    frames = [f"{f['name']} ({f.get('file') or '?'})" for f in data["shared"]["frames"]]
     functions: dict[str, dict] = {}
     for thread in data["profiles"]:
         for stack, weight in zip(thread["samples"], thread["weights"]):

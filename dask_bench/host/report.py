@@ -13,6 +13,7 @@ Only the plain environment is plotted (not the config A/B variants, which `make 
 from __future__ import annotations
 
 import argparse
+import ast
 import html
 import math
 import subprocess
@@ -23,16 +24,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
-from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value,  # noqa: E402
+from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value, label as result_label,  # noqa: E402
                       paired_baseline, require_machine, runs, same_sitting, SITTING_GAP_MS)
-from . import chain, changes, summary, verdict  # noqa: E402
+from . import chain, summary, verdict  # noqa: E402
 from .. import policy  # noqa: E402
 from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
 from .cli import guarded_main  # noqa: E402
-from .compare import DEFAULT_FACTOR  # noqa: E402
-from .verdict import ALPHA, CONFIDENCE, HIGHER_IS_BETTER_UNITS, calibrated_noise, format_ratio  # noqa: E402
-from ..workloads import RESUBMIT_WINDOW  # noqa: E402
+from .verdict import format_ratio  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 # Rates and ratios are derived from the time_ medians (the benchmarks time, the report divides).
@@ -42,8 +42,17 @@ SUM_FROM_DISK = "arrays.ComputePersist.time_sum_from_disk"
 SUM_PERSISTED = "arrays.ComputePersist.time_sum_persisted"
 
 
+def suite_constant(module: str, name: str):
+    """A literal constant of a module of the suite (dask_bench/<module>.py), read from its source:
+    the host tools never import the suite (it imports distributed)."""
+    tree = ast.parse((REPO_ROOT / "dask_bench" / f"{module}.py").read_text())
+    return next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+                and any(getattr(target, "id", None) == name for target in node.targets))
+
+
 def tasks_per_second(seconds: float) -> float:
-    return RESUBMIT_WINDOW / seconds if seconds and seconds == seconds else float("nan")
+    """as_completed throughput: the tasks a timed window completes (workloads.RESUBMIT_WINDOW) a second."""
+    return suite_constant("workloads", "RESUBMIT_WINDOW") / seconds if seconds and seconds == seconds else math.nan
 LINK_MARKER = "<!-- dask-bench report link -->"
 
 
@@ -67,9 +76,10 @@ def plain_runs(results_dir: Path, machine: str | None):
 def save_panels(fig, first_axis, title: str, out: Path) -> None:
     """A figure of side-by-side panels: one legend below them all, outside the data, and a title."""
     handles, names = first_axis.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=9, frameon=False)
+    columns = min(len(names), 4) or 1
+    fig.legend(handles, names, loc="lower center", ncol=columns, fontsize=9, frameon=False)
     fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.tight_layout(rect=(0, 0.06 * math.ceil(len(names) / columns) + 0.02, 1, 1))
     fig.savefig(out, dpi=100)
     plt.close(fig)
 
@@ -222,7 +232,7 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
     if plot_baselines(pairs, out / "baselines.png", machine):
         images.append(("baselines.png", f"dask beside its baseline ({labels[compared.commit]})"))
     journey_table = plot_journey(ordered, [labels[r.commit] for r in ordered], out / "journey.png", machine)
-    extra = '<p><a href="history.html">History across releases, with the changes found</a></p>'
+    extra = '<p><a href="history.html">History across releases: the paired verdicts between them</a></p>'
     if journey_table:
         extra = ('<h2>The journey of a task, phase by phase</h2><p>Where a task spends its time: each panel '
                  "on its own scale. A bar outside its whisker is a phase the newest release moved (a single "
@@ -230,7 +240,7 @@ def build(results_dir: Path, html_dir: Path, repo: Path, machine: str | None = N
                  + journey_table + extra)
     (out / "index.html").write_text(page(ordered, labels, pairs, images, compared).replace(
         "</body>", extra + this_machine_today() + "</body>"))
-    history_page(ordered, [labels[r.commit] for r in ordered], out, machine, benchmark_info(results_dir))
+    history_page(ordered, [labels[r.commit] for r in ordered], out, machine)
     link_from_asv_index(html_dir)
     return out / "index.html"
 
@@ -256,9 +266,8 @@ JOURNEY = "journey.TaskJourney.time_phase"
 def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | None:
     """One panel per workload, each on its own scale (a map task spends ~1 s, a round trip ~5 ms):
     per phase, the newest release's time as a bar and the range of every earlier release as a
-    whisker; returns the HTML table of the same numbers (None when no run has the journey)."""
-    from ..journey import PHASES
-
+    whisker; returns the HTML table of the same numbers (None when no run has the journey). The
+    phases in the order asv stored them (the benchmark's parameters)."""
     data = {}  # (release, workload) -> {phase: seconds}
     for label_, run in zip(labels, ordered):
         for (name, params), m in run.measurements.items():
@@ -267,6 +276,7 @@ def plot_journey(ordered, labels: list[str], out: Path, machine: str) -> str | N
                 data.setdefault((label_, workload), {})[phase] = m.value
     if not data:
         return None
+    PHASES = list(dict.fromkeys(phase for phases in data.values() for phase in phases))  # noqa: N806
     workloads = sorted({w for _, w in data})
     fig, axes = plt.subplots(1, len(workloads), figsize=(6.5 * len(workloads), 4.6), squeeze=False)
     for ax, workload in zip(axes[0], workloads):
@@ -318,39 +328,37 @@ def sittings(points: list) -> list[list]:
     return runs
 
 
-def plot_family(family: str, ordered, labels: list[str], marks: list, out: Path, machine: str) -> None:
-    """Each benchmark of a family across releases, relative to its first release, with the 95%
-    interval of each median as a band; detected changes circled and labelled."""
+def series(ordered) -> dict[str, list[tuple[int, object]]]:
+    """benchmark label -> [(index of the release in `ordered`, Measurement)] for every release that has it."""
+    found: dict[str, list] = {}
+    for i, run in enumerate(ordered):
+        for (name, params), m in run.measurements.items():
+            if m.ok and m.samples:
+                found.setdefault(result_label(name, params), []).append((i, m))
+    return found
+
+
+def plot_family(family: str, ordered, labels: list[str], out: Path, machine: str) -> None:
+    """Each benchmark of a family across releases, relative to its first release, with the
+    interquartile range of its samples as a band; a line never joins points of two sittings."""
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(labels) + 3), 4.2))
-    for name, points in sorted(changes.series(ordered).items()):
+    for name, points in sorted(series(ordered).items()):
         if family_of(name) != family:
             continue
         first = points[0][1].value
         colour = None
-        for run in sittings(points):  # a line never joins points of two sittings
+        for run in sittings(points):
             xs = [i for i, _ in run]
-            ys = [m.value / first for _, m in run]
-            bands = [changes.median_interval(m.samples) for _, m in run]
-            line, = ax.plot(xs, ys, marker="o", color=colour, label=None if colour else name.split(".", 2)[-1])
+            line, = ax.plot(xs, [m.value / first for _, m in run], marker="o", color=colour,
+                            label=None if colour else name.split(".", 2)[-1])
             colour = line.get_color()
-            ax.fill_between(xs, [lo / first for lo, _ in bands], [hi / first for _, hi in bands], color=colour,
-                            alpha=0.2)
-        for c in marks:
-            if c.benchmark == name and c.kind != "transient":  # transient flags: one release off, not drawn
-                j = labels.index(c.after)
-                y = next(m.value for i, m in points if i == j) / first
-                colour = "red" if c.kind == "step" else "orange"
-                ax.plot([j], [y], marker="o", markersize=14, fillstyle="none", color=colour)
-                ax.annotate(f"{(c.decision.ratio - 1) * 100:+.0f}%", (j, y), textcoords="offset points",
-                            xytext=(8, 8), color=colour, fontsize=8)
+            quartiles = [np.percentile(m.samples, [25, 75]) / first for _, m in run]
+            ax.fill_between(xs, [q[0] for q in quartiles], [q[1] for q in quartiles], color=colour, alpha=0.2)
     ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
     ax.set_ylabel("median / first release's (lower is faster)")
-    ax.set_title(f"{family} across releases (machine {machine})")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    save_panels(fig, ax, f"{family} across releases, absolute asv timings (machine {machine}): not a verdict",
+                out)
 
 
 def paired_chain(out: Path, names: list[str] | None = None, folder: Path = chain.PAIRED_HISTORY) -> str:
@@ -401,76 +409,32 @@ def paired_chain(out: Path, names: list[str] | None = None, folder: Path = chain
                if rows else "") + '<img src="history-paired.png" alt="the chain of paired verdicts">')
 
 
-def history_page(ordered, labels: list[str], out: Path, machine: str, info: dict, factor: float = DEFAULT_FACTOR,
-                 noise: dict | None = None) -> Path:
-    counted = lambda name: not name.startswith("baselines.")  # noqa: E731: as in make compare
-    noise = calibrated_noise(machine) if noise is None else noise
-    found = changes.detect(ordered, labels, factor, counted,
-                           lambda name: info.get(name.split("(")[0], {}).get("unit") in HIGHER_IS_BETTER_UNITS, noise)
-    families = sorted({family_of(n) for n in changes.series(ordered) if counted(n)})
+def history_page(ordered, labels: list[str], out: Path, machine: str, folder: Path = chain.PAIRED_HISTORY) -> Path:
+    """The history: its verdicts (the chain of paired comparisons, paired_chain) first, then the
+    absolute asv timings per family, each sitting on its own line, marked nowhere."""
+    families = sorted({family_of(n) for n in series(ordered) if policy.counted(n)})
     figures = []
     for family in families:
         image = f"history-{family}.png"
-        plot_family(family, ordered, labels, [c for c in found if family_of(c.benchmark) == family], out / image,
-                    machine)
-        figures.append(f'<h2>{html.escape(family)}</h2><img src="{image}" alt="{html.escape(family)}">')
-    held = [c for c in found if c.kind != "transient"]
-    transient = len(found) - len(held)
-    rows = []
-    for (before, after), group in changes.together(held).items():
-        for c in group:
-            others = ", ".join(o.benchmark for o in group if o is not c)
-            rows.append(f"<tr><td>{html.escape(before)} &rarr; {html.escape(after)}</td><td>{html.escape(c.benchmark)}"
-                        f"</td><td>{c.kind}</td><td>{c.direction}</td><td>{format_ratio(c.decision)}</td>"
-                        f"<td>{c.decision.p:.2g}</td><td>{html.escape(others) or '-'}</td></tr>")
-    table = (f"<table><tr><th>releases</th><th>benchmark</th><th>kind</th><th></th><th>ratio [{CONFIDENCE:.0%} CI]</th><th>p</th>"
-             "<th>moved together</th></tr>" + "".join(rows) + "</table>") if rows else \
-        f"<p>No step between releases ({len(labels)} release(s) measured).</p>"
-    single = all(len(m.rounds or ()) <= 1 for run in ordered for m in run.measurements.values())
-    if single:
-        table += ("<p>Each release here was measured as one asv run whose rounds were not recorded, so it "
-                  "counts as one cluster: against the cluster-to-cluster noise, only changes of several times "
-                  "that noise can be flagged. To check a suspected change between two releases: "
-                  "<code>make compare BASE=&lt;rev&gt; HEAD=&lt;rev&gt; ROUNDS=8 BENCH=&lt;regex&gt;</code>.</p>")
-    table += (f"<p>{transient} transient flag(s) besides: a release measured off-level against both its "
-              "neighbours, not holding on the next release (listed in history-changes.md).</p>")
+        plot_family(family, ordered, labels, out / image, machine)
+        figures.append(f'<h3>{html.escape(family)}</h3><img src="{image}" alt="{html.escape(family)}">')
     days = sitting_days(ordered)
-    if len(days) > 1:
-        table += (f"<p>These results were measured in {len(days)} sittings ({', '.join(days)}): points of two "
-                  "sittings are never joined nor compared (on this kind of machine the same code runs up to 2.8x "
-                  "slower another day). To compare releases measured apart: <code>./compare A B</code>.</p>")
-    text = f"""<!DOCTYPE html>
+    (out / "history.html").write_text(f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Dask distributed across releases ({html.escape(machine)})</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto}}img{{max-width:100%}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}</style></head>
 <body><p><a href="index.html">&larr; report</a> <a href="../index.html">asv report</a></p>
 <h1>Dask distributed across releases</h1>
-<p>Machine {html.escape(machine)}; releases {html.escape(", ".join(labels))}. A change is the rule of
-<code>make compare</code> (the {CONFIDENCE:.0%} interval of the ratio, a t-test of round medians against the
-cluster-to-cluster noise {"this machine's calibration measured" if noise else "of the rounds (this machine is not calibrated: nothing can be flagged from one round per release)"},
-excluding 1; Mann-Whitney U on the samples p &lt; {ALPHA:g}; the ratio beyond {factor:g}) between consecutive releases, kept as a <b>step</b> only when it
-holds against the neighbours on both sides (the two releases before it are both flagged the same way
-against the two after it): separate runs on separate clusters put single releases off-level.
-<b>unconfirmed</b>: a neighbour is not measured yet (the newest release). Circled in the graphs: red a
-step, orange unconfirmed. Bands: the 95% bootstrap interval of each median.</p>
-{paired_chain(out)}
+{paired_chain(out, folder=folder)}
 <h2>Absolute timings, one sitting at a time</h2>
-<p>What asv measured release by release (below): useful to read absolute times, not for verdicts:
-releases measured one after another drift apart, and the flags below are the interleaved rule's.</p>
-<h3>Flags</h3>{table}
+<p>What asv measured release by release on machine {html.escape(machine)}, in {len(days)} sitting(s)
+({html.escape(", ".join(days))}): read absolute times here, not changes. Releases measured one after
+another drift apart (on this kind of machine the same code runs up to 2.8x slower another day), so
+nothing below is flagged and points of two sittings are never joined; the verdicts are the paired
+ones above (<code>./compare A B</code>).</p>
 {"".join(figures)}
 </body></html>
-"""
-    (out / "history.html").write_text(text)
-    markdown = [f"| releases | benchmark | kind | direction | ratio [{CONFIDENCE:.0%} CI] | p | moved together |",
-                "|---|---|---|---|---|---:|---|"]
-    markdown += [f"| {before} → {after} | `{c.benchmark}` | {c.kind} | {c.direction} | {format_ratio(c.decision)} | "
-                 f"{c.decision.p:.2g} | {len(group) - 1} other(s) |"
-                 for (before, after), group in changes.together(found).items() for c in group]
-    kinds = {kind: sum(c.kind == kind for c in found) for kind in ("step", "unconfirmed", "transient")}
-    (out / "history-changes.md").write_text(
-        f"Flags between consecutive releases, machine {machine}, FACTOR {factor:g}: {len(found)} "
-        f"({', '.join(f'{n} {kind}' for kind, n in kinds.items())})\n\n" + "\n".join(markdown) + "\n")
+""")
     return out / "history.html"
 
 

@@ -1,21 +1,14 @@
-"""The one reader of asv's stored results, for compare, noise, ab, calibrate, report and summary.
+"""The one reader of asv's stored results, for history, report, summary and publish.
 
 One file per (machine, commit, environment): results/<machine>/<hash[:8]>-<env name>.json, loaded
 with asv's own loader (dask_bench.host.asvapi). A Run holds, per benchmark and parameter combination,
 the median (time_) or value (track_), the raw samples when asv recorded them (`--record-samples`,
-which every command here passes), and the benchmark's version (its code identity).
-
-asv appends the samples of every round (one asv process, one cluster) to one list. The commands
-that measure round by round (compare, noise, ab, calibrate, bisect) write how many samples each
-round added beside the results: rounds/<machine>/<results file name>, a directory asv does not read
-(it has no machine.json); so does `make history`. The verdict judges clusters by these rounds;
-results without them (asv's own rounds inside one run) count as one round.
+which every command here passes), the benchmark's version (its code identity) and when it started.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -38,29 +31,11 @@ class Measurement:
     value: float                        # median of the samples, or a track_ value; nan: failed or skipped
     samples: tuple[float, ...] | None   # every sample of a time_ benchmark, when recorded
     version: str | None                 # the benchmark's code identity when it ran
-    round_sizes: tuple[int, ...] | None = None  # samples per round, in order, when recorded
     started_at: float | None = None     # when asv started measuring it, ms since the epoch
 
     @property
     def ok(self) -> bool:
         return not math.isnan(self.value)
-
-    @property
-    def recorded_rounds(self) -> int:
-        """How many recorded rounds the samples are (0: the split was not recorded or does not fit)."""
-        sizes = self.round_sizes
-        return len(sizes) if self.samples and sizes and sum(sizes) == len(self.samples) else 0
-
-    @property
-    def rounds(self) -> list[tuple[float, ...]] | None:
-        """The samples split into rounds (one round when the split was not recorded or does not fit)."""
-        if not self.samples:
-            return None
-        sizes = self.round_sizes
-        if not sizes or sum(sizes) != len(self.samples):
-            return [self.samples]
-        edges = list(itertools.accumulate(sizes))
-        return [self.samples[e - n:e] for e, n in zip(edges, sizes) if n]
 
 
 @dataclass
@@ -82,81 +57,8 @@ class Run:
         return {name for name, _ in self.measurements}
 
 
-def rounds_path(results_file: Path) -> Path:
-    """Where the round sizes of a results file are kept: results/rounds/<machine>/<file name>."""
-    return results_file.parent.parent / "rounds" / results_file.parent.name / results_file.name
-
-
-def read_round_sizes(results_file: Path) -> dict[str, list[int]]:
-    """label -> samples per round; {} when not recorded or unreadable (then one round)."""
-    try:
-        return json.loads(rounds_path(results_file).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def forget(results_file: Path, names) -> None:
-    """Remove some benchmarks' results and recorded rounds from one results file, so that the next
-    round starts them afresh (results of other benchmarks stay)."""
-    names = set(names)
-    if not names or not results_file.exists():
-        return
-    try:
-        asvapi.remove_results(results_file, results_file.parent.name, names)
-    except asvapi.AsvError as exc:
-        raise ResultsError(str(exc)) from None
-    recorded = read_round_sizes(results_file)
-    kept = {key: sizes for key, sizes in recorded.items() if key.split("(")[0] not in names}
-    if kept != recorded:
-        _write_round_sizes(results_file, kept)
-
-
-def record_round(results_file: Path, sizes_before: dict[str, int]) -> None:
-    """After a round appended samples to `results_file`: note how many each benchmark gained."""
-    run = _run_of_file(results_file)
-    recorded = read_round_sizes(results_file)
-    for (name, params), m in run.measurements.items():
-        key = label(name, params)
-        total = len(m.samples or ())
-        gained = total - sizes_before.get(key, 0)
-        if gained > 0 and sum(recorded.get(key, [])) == sizes_before.get(key, 0):
-            recorded[key] = recorded.get(key, []) + [gained]
-        elif gained > 0:  # earlier rounds unknown (not recorded): from here on, one unknown round
-            recorded[key] = [total]
-    _write_round_sizes(results_file, recorded)
-
-
-def _write_round_sizes(results_file: Path, recorded: dict[str, list[int]]) -> None:
-    path = rounds_path(results_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(recorded, indent=0))
-    tmp.replace(path)
-
-
-def commit_files(results_dir: Path, machine: str, commit: str) -> list[Path]:
-    """The results files of one commit on one machine (one per environment)."""
-    return sorted((Path(results_dir) / machine).glob(f"{commit[:8]}-*.json"))
-
-
-def sample_counts(results_file: Path) -> dict[str, int]:
-    if not results_file.exists():
-        return {}
-    return {label(n, p): len(m.samples or ()) for (n, p), m in _run_of_file(results_file).measurements.items()}
-
-
-def _run_of_file(results_file: Path) -> Run:
-    machine = results_file.parent.name
-    try:
-        result = asvapi.load_result(results_file, machine)
-    except asvapi.AsvError as exc:
-        raise ResultsError(str(exc)) from None
-    return _run(result, machine, results_file)
-
-
 def _run(result, machine: str, path: Path) -> Run:
     run = Run(path, machine, result.commit_hash, result.env_name, result.date or 0, dict(result.env_vars or {}))
-    sizes = read_round_sizes(path)
     for name in result.get_all_result_keys():
         params = result.get_result_params(name)
         values = result.get_result_value(name, params)
@@ -168,9 +70,7 @@ def _run(result, machine: str, path: Path) -> Run:
             run.measurements[(name, tuple(combo))] = Measurement(
                 math.nan if value is None else float(value),
                 tuple(float(s) for s in sample) if sample else None,
-                result.benchmark_version.get(name),
-                tuple(sizes[label(name, tuple(combo))]) if label(name, tuple(combo)) in sizes else None,
-                (result.started_at or {}).get(name))
+                result.benchmark_version.get(name), (result.started_at or {}).get(name))
     return run
 
 
@@ -184,13 +84,6 @@ def runs(results_dir: Path = RESULTS_DIR, machine: str | None = None) -> list[Ru
     except asvapi.AsvError as exc:
         raise ResultsError(str(exc)) from None
     return found
-
-
-def runs_of(results_dir: Path, machine: str | None, commit: str, env_names=()) -> list[Run]:
-    """The runs of one commit (optionally only some environments)."""
-    chosen = [r for r in runs(results_dir, machine) if r.commit == commit
-              and (not env_names or r.env_name in env_names)]
-    return chosen
 
 
 def require_machine(results_dir: Path, machine: str | None) -> str:

@@ -83,9 +83,10 @@ def driver(python: Path, *args: str, timeout: float | None = None) -> subprocess
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def matched(python: Path, regex: str) -> list[str]:
-    """The suite's benchmark labels (parameters included) that `regex` selects, as the suite in that
-    environment lists them; a ToolError listing them all when it selects none."""
+def listing(python: Path, regex: str) -> dict:
+    """What the suite in that environment lists for `regex`: {"matched": labels (parameters
+    included), "all": every label, "units": the matched labels a paired verdict can measure, grouped
+    as one server measures them}; a ToolError listing them all when it selects none."""
     try:
         re.compile(regex)
     except re.error as exc:
@@ -93,7 +94,12 @@ def matched(python: Path, regex: str) -> list[str]:
     proc = driver(python, "--list", regex, timeout=120)
     if proc.returncode != 0:
         raise ToolError(f"cannot list the benchmarks: {proc.stderr.strip()[-300:]}")
-    listing = json.loads(proc.stdout)
-    if not listing["matched"]:
-        raise ToolError(f"BENCH={regex!r} matches no benchmark; the benchmarks are:\n  " + "\n  ".join(listing["all"]))
-    return listing["matched"]
+    found = json.loads(proc.stdout)
+    if not found["matched"]:
+        raise ToolError(f"BENCH={regex!r} matches no benchmark; the benchmarks are:\n  " + "\n  ".join(found["all"]))
+    return found
+
+
+def matched(python: Path, regex: str) -> list[str]:
+    """The suite's benchmark labels that `regex` selects (listing)."""
+    return listing(python, regex)["matched"]

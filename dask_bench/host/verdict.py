@@ -1,150 +1,45 @@
-"""The decision rule shared by compare, noise, ab, calibrate, bisect and the history: one benchmark,
-two sides, each measured in one or more rounds (a round is one asv process: one cluster).
-
-Why rounds matter: the samples of one round come from one cluster, and a cluster can sit 5-20% off
-another cluster of the same code for its whole life (measured by `make calibrate`: the calibration
-records, per benchmark, this cluster-to-cluster noise). Samples of one round are therefore not
-independent evidence: two clusters of the same code, 12 samples each, pass Mann-Whitney at p < 1e-4.
-So the unit of evidence is the round, and the noise a difference is judged against is the spread
-of round medians.
-
-A benchmark changed (regressed or improved) when all three hold:
-
-1. **Significance between clusters**: the difference of the sides' mean log round-medians, judged
-   by a t-test against the spread of round medians within a side. That spread pools what the
-   comparison itself shows (rounds beyond the first of each side) with the cluster noise this
-   machine's calibration measured for the benchmark (its degrees of freedom added): p < ALPHA
-   (0.01), i.e. the 99% interval of the ratio excludes 1. With neither (one round per side, no
-   calibration of this machine) the benchmark is "too few rounds": shown, never counted. A table
-   of many benchmarks adjusts these p-values together (`adjusted`: Benjamini-Hochberg).
-2. **Significance within the samples**: Mann-Whitney U, two-sided, p < ALPHA on the raw samples
-   (rank-based, so the long right tails of timing data do not dominate).
-3. **Size**: the ratio is beyond the minimum effect size, the FACTOR (worse by at least FACTOR, or
-   better by at least 1/FACTOR).
-
-The ratio is the geometric mean of round medians after over before (the ratio of medians for one
-round each), oriented so that above 1 is worse: after/before for times, before/after for rates
-(HIGHER_IS_BETTER_UNITS). A side with fewer than MIN_SAMPLES samples is "too few samples", and a
-benchmark without samples (a track_ value) is "no statistics": both are shown, never counted.
+"""The verdict: one benchmark, two revisions measured side by side in pairs of blocks
+(dask_bench.host.paired), judged slower, faster, same or inconclusive. The rule, its statistics
+and their calibration: docs/verdict.md.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import math
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from .results import ResultsError, three_digits
+from .results import three_digits
 
 ALPHA = 0.01
 CONFIDENCE = 1 - ALPHA  # the interval shown is the one the rule uses
-RESAMPLES = 2000
-MIN_SAMPLES = 5
 # Paired blocks: the signed-rank test on n pairs cannot go below p = 2 / 2**n, under ALPHA from 8 on
 MIN_PAIRS = 8
 # Segments of paired blocks are pooled unless a one-way ANOVA finds them apart at this level (decide_paired)
 POOL_ALPHA = 0.25
 # How a table marks each verdict
-MARKS = {"regression": "+", "improvement": "-", "slower": "+", "faster": "-", "failing": "!", "fixed": "*",
-         "not comparable": "x", "insignificant": "~", "inconclusive": "?", "too few samples": "?", "too few rounds": "?"}
+MARKS = {"slower": "+", "faster": "-", "failing": "!", "fixed": "*", "inconclusive": "?", "too few samples": "?"}
 # The paired verdict's outcomes that a table counts (verdict_of)
 SLOWER, FASTER, SAME, INCONCLUSIVE = "slower", "faster", "same", "inconclusive"
-HIGHER_IS_BETTER_UNITS = frozenset({"tasks/s", "x faster"})
-# The interleaved verdict's cluster noise per benchmark (make calibrate, committed; docs/calibration.md)
-CLUSTER_NOISE = Path(__file__).resolve().parent.parent.parent / "results" / "calibration" / "interleaved-2026.8.0.json"
-
-
-@dataclass(frozen=True)
-class Noise:
-    """Cluster-to-cluster noise of one benchmark: the standard deviation of log round-medians of the
-    same code, and its degrees of freedom (rounds measured minus sides)."""
-    sd: float
-    df: int
 
 
 @dataclass(frozen=True)
 class Decision:
-    verdict: str            # regression, improvement, same, insignificant, too few samples/rounds, no statistics
+    verdict: str            # slower, faster, same, inconclusive; too few samples, no statistics; failing, fixed, failed
     ratio: float            # oriented: above 1 is worse; nan without data
     low: float = math.nan   # the CONFIDENCE interval of `ratio`
     high: float = math.nan
-    p: float = math.nan     # the test between clusters (rounds), or between pairs of blocks
-    p_samples: float = math.nan  # Mann-Whitney U on the raw samples, or the signed-rank test on the pairs
+    p: float = math.nan     # the t-test on the pairs of blocks (or their segments' means)
+    p_samples: float = math.nan  # the signed-rank test on the pairs
     factor: float = math.nan  # the paired verdict's: the zone [1/factor, factor] is "same"
     alpha: float = ALPHA      # the level of its tests and interval (a sequential look's is lower)
 
     @property
     def significant(self) -> bool:
         return self.p < self.alpha and self.p_samples < self.alpha and (self.low > 1 or self.high < 1)
-
-
-def as_rounds(side) -> list[np.ndarray]:
-    """A side's samples as a list of rounds: a flat sequence of floats is one round."""
-    if side is None or len(side) == 0:
-        return []
-    if np.ndim(side[0]) == 0:
-        return [np.asarray(side, float)]
-    return [np.asarray(r, float) for r in side if len(r)]
-
-
-def log_round_medians(rounds: list[np.ndarray]) -> np.ndarray:
-    return np.log([np.median(r) for r in rounds])
-
-
-def pooled_noise(sides: list[list[np.ndarray]]) -> Noise | None:
-    """The spread of log round-medians around each side's mean, pooled over sides (of the same code
-    or each with its own code): None when no side has two rounds."""
-    squares, df = 0.0, 0
-    for rounds in sides:
-        if len(rounds) > 1:
-            logs = log_round_medians(rounds)
-            squares += float(np.sum((logs - logs.mean()) ** 2))
-            df += len(logs) - 1
-    return Noise(math.sqrt(squares / df), df) if df else None
-
-
-def combine(own: Noise | None, prior: Noise | None) -> Noise | None:
-    parts = [n for n in (own, prior) if n is not None]
-    if not parts:
-        return None
-    df = sum(n.df for n in parts)
-    return Noise(math.sqrt(sum(n.df * n.sd ** 2 for n in parts) / df), df)
-
-
-def decide(before, after, factor: float, higher_is_better: bool = False, prior: Noise | None = None) -> Decision:
-    """The verdict on two sides: each a flat sequence of samples (one round) or a list of rounds;
-    None where there are no samples. `prior`: the calibrated cluster noise of this benchmark."""
-    b_rounds, a_rounds = as_rounds(before), as_rounds(after)
-    if not b_rounds or not a_rounds:
-        return Decision("no statistics", math.nan)
-    if higher_is_better:  # a rate that falls is worse: compare the reciprocals (times per unit)
-        b_rounds, a_rounds = [1 / r for r in b_rounds], [1 / r for r in a_rounds]
-    b_logs, a_logs = log_round_medians(b_rounds), log_round_medians(a_rounds)
-    shift = float(a_logs.mean() - b_logs.mean())
-    ratio = math.exp(shift)
-    b_all, a_all = np.concatenate(b_rounds), np.concatenate(a_rounds)
-    if len(b_all) < MIN_SAMPLES or len(a_all) < MIN_SAMPLES:
-        return Decision("too few samples", ratio)
-    p_samples = float(stats.mannwhitneyu(b_all, a_all, alternative="two-sided").pvalue)
-    noise = combine(pooled_noise([b_rounds, a_rounds]), prior)
-    if noise is None:
-        return Decision("too few rounds", ratio, p_samples=p_samples)
-    se = max(noise.sd, 1e-12) * math.sqrt(1 / len(b_logs) + 1 / len(a_logs))
-    p = float(2 * stats.t.sf(abs(shift) / se, noise.df))
-    half = float(stats.t.ppf(1 - ALPHA / 2, noise.df)) * se
-    low, high = math.exp(shift - half), math.exp(shift + half)
-    decision = Decision("same", ratio, low, high, p, p_samples)
-    beyond = ratio >= factor or ratio <= 1 / factor
-    if decision.significant and beyond:
-        return Decision("regression" if ratio > 1 else "improvement", ratio, low, high, p, p_samples)
-    if beyond:
-        return Decision("insignificant", ratio, low, high, p, p_samples)
-    return decision
 
 
 def decide_paired(before_blocks, after_blocks, factor: float, segments=None, alpha: float = ALPHA) -> Decision:
@@ -269,15 +164,7 @@ def adjusted(decisions: list[Decision]) -> list[Decision]:
     if not decisions:
         return []
     ps = stats.false_discovery_control([d.p for d in decisions], method="bh")
-    out = []
-    for d, p in zip(decisions, ps):
-        d = replace(d, p=float(p))
-        if not math.isnan(d.factor):  # a paired decision: its three outcomes again
-            d = replace(d, verdict=three_way(d))
-        elif d.verdict in ("regression", "improvement") and not d.significant:
-            d = replace(d, verdict="insignificant")
-        out.append(d)
-    return out
+    return [replace(d, p=float(p), verdict=three_way(replace(d, p=float(p)))) for d, p in zip(decisions, ps)]
 
 
 def format_ratio(d: Decision) -> str:
@@ -304,23 +191,3 @@ def detectable_effect(aa: Decision, factor: float) -> float:
     half_width = max(aa.high / aa.ratio, aa.ratio / aa.low)
     return max(factor, offset * half_width) - 1
 
-
-# -- the calibrated cluster noise of a machine -----------------------------------------------------
-
-def calibrated_noise(machine: str, path: Path = CLUSTER_NOISE) -> dict[str, Noise]:
-    """benchmark label -> Noise, from the interleaved calibration `make calibrate` wrote and that is
-    committed at `path` (named here, never found by glob: committing another calibration changes no
-    verdict until this name does); {} when it is of another machine or absent. A file that cannot be
-    read stops the verdict (ResultsError naming it): judging without it would silently judge
-    against a different noise."""
-    if not Path(path).exists():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text())
-        if data.get("machine") != machine:
-            return {}
-        return {name: Noise(float(n["sd"]), int(n["df"])) for name, n in data["cluster_noise"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ResultsError(f"{path} is not a readable calibration ({type(exc).__name__}: "
-                           f"{' '.join(str(exc).split())[:80]}); restore it (git checkout -- {path}), "
-                           "or run make calibrate") from None

@@ -13,11 +13,11 @@ from pathlib import Path
 from asv.config import Config
 from asv.machine import Machine
 from asv.results import Results
-from asv.util import UserError, human_value, load_json
+from asv.util import UserError, load_json
 
 from .cli import ToolError
 
-__all__ = ["AsvError", "Results", "benchmark_descriptions", "config", "host_machine", "human_value",
+__all__ = ["AsvError", "Results", "benchmark_descriptions", "config", "host_machine",
            "iter_machine_results", "load_json", "machines"]
 
 

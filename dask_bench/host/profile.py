@@ -32,7 +32,6 @@ from .revisions import WORK_DIR, driver, environment_python, installed, matched,
 from .results import format_value
 
 PROFILES_DIR = OUT_DIR / "profiles"
-PHASE_NAMES = ("submit", "scheduler", "to_worker", "worker_queue", "execution", "to_scheduler", "to_client")
 SHOWN_FUNCTIONS = 15
 
 
@@ -211,7 +210,7 @@ def diff_page(a: dict, b: dict, link_a: str, link_b: str) -> str:
         pa, pb = a["journey"][workload], b.get("journey", {}).get(workload, {})
         if "error" in pa or "error" in pb or not pb:
             continue
-        rows = sorted(PHASE_NAMES, key=lambda p: -abs(pb[p] - pa[p]))
+        rows = sorted(pa, key=lambda p: -abs(pb[p] - pa[p]))  # the phases profile_run measured
         body.append(f"<h2>Journey of a task ({workload}): phases by change</h2><table><tr><th>phase</th>"
                     f"<th>{a['distributed']}</th><th>{b['distributed']}</th><th>change</th></tr>")
         body += [f"<tr><td>{p}</td><td>{_seconds(pa[p])}</td><td>{_seconds(pb[p])}</td><td class='"

@@ -834,3 +834,24 @@ def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_ea
     decided["A/A 1"] = {label: verdict.replace(same, verdict="slower", ratio=1.2, low=1.1, high=1.3)}
     (entry,) = calibrate.matrix(decided, None)
     assert entry["false_alarms"] == 1 and "1 false alarm(s) in 5" in calibrate.false_alarm_bound([entry])
+
+
+def test_a_look_settles_slower_only_if_the_table_will_still_call_it_slower():
+    """The committed sequential calibration's scheduler 0.25 ms pair: the round trip with processes
+    stopped at its second look on a "slower" (p 0.00034 against the look's 0.00133) that the table,
+    adjusting for its four benchmarks, then called inconclusive. A look now settles slower or faster
+    only when the p-value times the benchmarks judged together is below the look's level; same is
+    unaffected, and a benchmark judged alone settles as before."""
+    from dask_bench.host import paired
+
+    kept = json.loads((REPO / "results" / "calibration" / "sequential-quick-2026.8.0-2026-12-04.json").read_text())
+    label = "futures.SubmitLatency.time_submit_result('processes')"
+    pairs = paired.Pairs.of_record(kept["pairs"]["scheduler 0.25 ms"][label])
+    d = verdict.decide_paired(pairs.before, pairs.after, 1.05, pairs.segments, pairs.alpha)
+    assert d.verdict == "slower" and len(pairs.segments) == 2
+    assert paired.settled(d, 1) and not paired.settled(d, 4)
+    table = paired.judge({label: pairs, **{other: paired.Pairs.of_record(record) for other, record in
+                                           kept["pairs"]["scheduler 0.25 ms"].items() if other != label}}, {})
+    assert table[label].verdict == "inconclusive"  # what stopping there gave
+    same = verdict.Decision("same", 1.0, 0.99, 1.01, 0.9, 0.9, 1.05, 0.0013)
+    assert paired.settled(same, 39) and not paired.settled(verdict.replace(same, verdict="inconclusive"), 1)

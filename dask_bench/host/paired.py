@@ -244,7 +244,7 @@ class Server:
 
 def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, seconds: float, logs: Path,
             log=print, segments: int | None = None, progress: Progress | None = None, sequential: bool = False,
-            factor: float | None = None, envs: tuple = (None, None)) -> dict[str, Pairs]:
+            factor: float | None = None, envs: tuple = (None, None), judged_with: int = 1) -> dict[str, Pairs]:
     """{label: Pairs (BASE blocks, HEAD blocks, segment sizes)} of one unit (drive.units). blocks
     None: as many as the unit needs (blocks_needed). The blocks run in `segments` (default
     segments_needed), each on a fresh pair of servers (new clusters): an offset between two clusters
@@ -253,8 +253,9 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
     `progress`: the segments an earlier run of the same key measured are taken from it, and each
     segment measured here is kept in it. `sequential`: after every segment but the last, each label is
     judged at that look's level (verdict.boundaries, the error spent over the planned segments), and the
-    unit stops once every label is settled (slower, faster or same: verdict.settled). `envs`: each
-    side's extra environment variables (make ab's: one build, two dask settings)."""
+    unit stops once every label is settled (`settled`: `judged_with` counted benchmarks are judged
+    together at the end). `envs`: each side's extra environment variables (make ab's: one build, two
+    dask settings)."""
     blocks = blocks or blocks_needed(labels)
     segments = max(1, min(segments or segments_needed(labels), blocks))
     name = log_stem(labels[0])
@@ -275,7 +276,7 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
                 progress.keep(labels, segment + 1, measured, before + time.monotonic() - started)
         if sequential and segment + 1 < segments and segment + 1 >= done:
             looks = look(measured, labels, sizes, segment + 1, factor)
-            if all(verdict.settled(d) for d in looks.values()):
+            if all(settled(d, judged_with) for d in looks.values()):
                 looked = segment + 1
                 log(f"  {labels[0]}{' and the rest of its unit' if len(labels) > 1 else ''}: settled after "
                     f"{looked} of {segments} segments ({', '.join(sorted({d.verdict for d in looks.values()}))})",
@@ -301,6 +302,14 @@ def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], 
                                          factor_of(label, factor), sizes[:k] if k > 1 else None,
                                          verdict.boundaries(len(sizes))[k - 1])
             for label in labels}
+
+
+def settled(d: verdict.Decision, judged_with: int = 1) -> bool:
+    """Whether a look's decision can stop measuring: same; or slower or faster even after the final
+    table adjusts its p-value for the `judged_with` counted benchmarks judged together (verdict.adjusted:
+    a Benjamini-Hochberg p is at most judged_with times the raw one), so that a benchmark never stops
+    on a look's "slower" the table then calls inconclusive."""
+    return verdict.settled(d) and (d.verdict == verdict.SAME or d.p * judged_with < d.alpha)
 
 
 def log_stem(label: str) -> str:
@@ -363,6 +372,7 @@ def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int 
     for unit in units:
         try:
             measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress,
+                                    judged_with=max(1, sum(counts(label) for unit_ in units for label in unit_)),
                                     sequential=sequential, factor=factor, envs=envs))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",

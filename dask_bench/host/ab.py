@@ -16,7 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import paired
+from .. import policy
+from . import paired, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
 from .cli import ToolError, check_factor, guarded_main
 from .revisions import environment_python, listing, load_config, prebuild, resolve
@@ -51,12 +52,12 @@ def main(argv=None) -> int:
     try:
         if args.factor is not None:
             check_factor(args.factor)
-        if args.blocks is not None and args.blocks < paired.verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
-            raise ToolError(f"--blocks must be at least {paired.verdict.MIN_PAIRS} and --segments at least 1")
+        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
+            raise ToolError(f"--blocks must be at least {verdict.MIN_PAIRS} and --segments at least 1")
         commit = resolve(load_config(args.config), args.rev)
         prebuild(args.config, commit)
         python = environment_python(args.config)
-        bench = "|".join(f"(?:{regex})" for regex in args.bench) or paired.policy.selection_regex("quick")
+        bench = "|".join(f"(?:{regex})" for regex in args.bench) or policy.selection_regex("quick")
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()

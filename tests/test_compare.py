@@ -265,7 +265,8 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, tmp_pat
 def test_calibrate_refuses_bad_input_at_once(sleepy):
     for args, message in ((["--sites", "kernel"], "unknown site kernel"), (["--ms", "-1"], "positive milliseconds"),
                           (["--aa", "0"], "at least 1 A/A pair"), (["--factor", "0"], "must be above 1"),
-                          (["--blocks", "3"], "at least 8")):
+                          (["--blocks", "3"], "at least 8"), (["--step-at", "2"], "--step-at goes with --history"),
+                          (["--history", "2"], "at least 3 commits")):
         proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--config", sleepy["config"], *args, timeout=60)
         assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 

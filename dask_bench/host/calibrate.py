@@ -466,6 +466,8 @@ def main(argv=None) -> int:
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
+        if args.step_at is not None and args.history is None:
+            raise CalibrationError("--step-at goes with --history N (STEP_AT with HISTORY)")
         if args.history is not None:
             args.step_at = args.history // 2 if args.step_at is None else args.step_at
             if args.history < 3 or not 0 <= args.step_at < args.history:

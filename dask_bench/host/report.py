@@ -46,8 +46,10 @@ def suite_constant(module: str, name: str):
     """A literal constant of a module of the suite (dask_bench/<module>.py), read from its source:
     the host tools never import the suite (it imports distributed)."""
     tree = ast.parse((REPO_ROOT / "dask_bench" / f"{module}.py").read_text())
-    return next(ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
-                and any(getattr(target, "id", None) == name for target in node.targets))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(target, "id", None) == name for target in node.targets):
+            return ast.literal_eval(node.value)
+    raise ResultsError(f"dask_bench/{module}.py no longer defines {name}: update report.suite_constant's callers")
 
 
 def tasks_per_second(seconds: float) -> float:

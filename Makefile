@@ -88,6 +88,7 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 # (results/paired-history/), resumable. ASV_RUNS=1: asv runs of every release without a valid stored result
 # (the absolute timings of asv's pages; never a verdict).
 history: install $(REPO_FOR_CONFIG) machine check
+	$(if $(REPO_FOR_CONFIG),$(PY) -m dask_bench.host.release_history --path $(DISTRIBUTED_REPO_PATH) --grow)
 	$(if $(filter 1,$(ASV_RUNS)),$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) \
 	  $(if $(RELEASES),--releases "$(RELEASES)") $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS), \
 	  $(PY) -m dask_bench.host.chain --measure $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) \

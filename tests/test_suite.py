@@ -432,6 +432,8 @@ def test_new_releases_only_ever_extend_the_history():
     assert order[3:] == ["2026.7.1", "2026.9.0"], "new releases, the late backport among them, follow"
     available["2026.9.1"] = rel("2026.9.1", yanked=True)
     assert "2026.9.1" not in [r.version for r in choose(available, None, "2026.6", pinned)]
+    assert [r.version for r in choose(available, None, "2026.6", pinned, grow=False)] == pinned, \
+        "without --grow (make bench, a fresh clone) the history is the pinned one: the pin file is never rewritten"
 
 
 def test_the_default_history_is_the_latest_patch_of_every_minor_since_2025_1():

@@ -15,6 +15,7 @@ before the run (or removed, when new). Exit status: asv's, or 130 (SIGINT) / 143
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import signal
@@ -39,6 +40,13 @@ def _is_janitor(proc: psutil.Process) -> bool:
         return False
 
 
+def _signal(procs: list[psutil.Process], how: str) -> None:
+    """procs[i].terminate() or .kill(), each that still exists."""
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            getattr(proc, how)()
+
+
 def stop_tree(root_pid: int) -> None:
     """Stop asv's process tree: everything but the janitors at once, then the janitors' sweep."""
     try:
@@ -54,17 +62,9 @@ def stop_tree(root_pid: int) -> None:
         others = []
         for proc in tree:
             (janitors.setdefault(proc.pid, proc) if _is_janitor(proc) else others.append(proc))
-        for proc in others:
-            try:
-                proc.terminate()
-            except psutil.Error:
-                pass
+        _signal(others, "terminate")
         _, alive = psutil.wait_procs(others, timeout=TERM_GRACE)
-        for proc in alive:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
+        _signal(alive, "kill")
         psutil.wait_procs(alive, timeout=1)
         if not others:
             break

@@ -7,10 +7,12 @@ trees from the sdists), so every machine that builds the same releases gets the 
 the results committed under results/ match a fresh clone's repository.
 
 The release list is every release recorded in the pin file (results/distributed-releases.txt), in
-its order, then the latest patch of every minor release since 2025.1 (the oldest the suite supports:
-its graphs need task-spec) that is not there yet. This command keeps the pin file up to date: the
-history only grows at its end, so the hashes of stored results never change.
-DISTRIBUTED_RELEASES="A B" builds exactly A and B.
+its order, so that every clone builds the history the committed results refer to. --grow (what
+`make history` does) appends the latest patch of every minor release since 2025.1 (the oldest the
+suite supports: its graphs need task-spec) that is not there yet, and records it in the pin file:
+the history only grows at its end, so the hashes of stored results never change. Without --grow
+the pin file is only read (a line names the releases it lacks). DISTRIBUTED_RELEASES="A B" builds
+exactly A and B.
 
 --clone URL (DISTRIBUTED_REPO) instead mirrors a real distributed repository (URL or local path),
 for maintainers comparing real commits; a second run fetches what is new.
@@ -109,8 +111,8 @@ def latest_patches(available: dict[str, Release], since: str) -> list[str]:
 
 
 def choose(available: dict[str, Release], requested: list[str] | None, since: str,
-           pinned: list[str]) -> list[Release]:
-    """The releases of the history, in history order.
+           pinned: list[str], grow: bool = True) -> list[Release]:
+    """The releases of the history, in history order (`grow` False and a pin file: the pinned ones only).
 
     Stored results refer to commit hashes, and a commit's hash covers its parents: the history may
     only grow at its end. So the pinned releases come first, in their recorded order, even if one
@@ -127,7 +129,7 @@ def choose(available: dict[str, Release], requested: list[str] | None, since: st
         return sorted((available[v] for v in set(requested)), key=lambda r: r.key)
     kept = [available[v] for v in pinned if v in available]
     new = [available[v] for v in latest_patches(available, since) if v not in pinned]
-    return kept + new
+    return kept + new if grow or not pinned else kept
 
 
 def download(release: Release, cache_dir: Path) -> Path:
@@ -279,6 +281,8 @@ def main(argv=None) -> int:
     parser.add_argument("--index-url", default=os.environ.get("DISTRIBUTED_INDEX_URL", DEFAULT_INDEX))
     parser.add_argument("--pin-file", type=Path, default=DEFAULT_PIN_FILE,
                         help="releases that stored results refer to; kept in the default history")
+    parser.add_argument("--grow", action="store_true",
+                        help="add the releases published since the pin file's newest, and record them in it")
     parser.add_argument("--cache-dir", type=Path, default=REPO_ROOT / ".asv" / "sdists")
     args = parser.parse_args(argv)
     try:
@@ -304,8 +308,12 @@ def main(argv=None) -> int:
                 print(f"{path}: {exc}; using the history already here ({' '.join(have)})", file=sys.stderr)
                 return 0
             raise
-        releases = choose(available, requested, args.since, pinned)
+        releases = choose(available, requested, args.since, pinned, args.grow)
         versions = [r.version for r in releases]
+        newer = [v for v in latest_patches(available, args.since) if v not in versions and not requested]
+        if newer:
+            print(f"{PROJECT} {' '.join(newer)}: released since the history's newest; make history adds "
+                  f"{'them' if len(newer) > 1 else 'it'} (each measured against its predecessor)")
         if path.exists() and not _is_ours(path):
             raise HistoryError(f"{path} exists and is not a release history made by this command (a mirror of "
                                f"DISTRIBUTED_REPO?); remove it (rm -rf {path}) or set DISTRIBUTED_REPO")
@@ -314,7 +322,7 @@ def main(argv=None) -> int:
         else:
             print(f"{path}: release history of {PROJECT} {' '.join(versions)}")
             build_history(path, releases, args.cache_dir, line_dates(releases, available))
-        if not requested:
+        if not requested and versions != pinned:  # --grow, or no pin file yet
             args.pin_file.parent.mkdir(parents=True, exist_ok=True)
             args.pin_file.write_text("\n".join(versions) + "\n")
         return 0

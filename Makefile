@@ -89,10 +89,8 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 # (the absolute timings of asv's pages; never a verdict).
 history: install $(REPO_FOR_CONFIG) machine check
 	$(if $(REPO_FOR_CONFIG),$(PY) -m dask_bench.host.release_history --path $(DISTRIBUTED_REPO_PATH) --grow)
-	$(if $(filter 1,$(ASV_RUNS)),$(PY) -m dask_bench.host.history --config $(ASV_CONFIG) \
-	  $(if $(RELEASES),--releases "$(RELEASES)") $(if $(LATEST),--latest $(LATEST)) $(BENCH_ARGS), \
-	  $(PY) -m dask_bench.host.chain --measure $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) \
-	  --config $(ASV_CONFIG) --workdir $(COMPARE_DIR))
+	$(PY) -m dask_bench.host.chain $(if $(filter 1,$(ASV_RUNS)),--asv-runs $(if $(LATEST),--latest $(LATEST)), \
+	  --measure --workdir $(COMPARE_DIR)) $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) --config $(ASV_CONFIG)
 
 bisect-args:
 	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \

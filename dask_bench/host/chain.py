@@ -2,6 +2,7 @@
 measured at once, so no step of the chain compares numbers of two sittings.
 
     python -m dask_bench.host.chain [--measure] [-b REGEX] [--releases "A B C"]     (make history)
+    python -m dask_bench.host.chain --asv-runs [--latest N] [-b REGEX] [--releases "A B"]  (ASV_RUNS=1)
 
 Each pair of consecutive releases (results/distributed-releases.txt, oldest first) is one
 `./compare A B`, its table and blocks kept in results/paired-history/A..B.{md,json}. `--measure`
@@ -10,7 +11,10 @@ take; a pair that fails (exit 2) stores nothing and is measured again next time,
 pair resumes from its kept segments. Without it, the chain is read and printed: per benchmark, the
 ratio of each release to the oldest of its chain (the product of the consecutive ratios) with a band
 that compounds the consecutive intervals (their log half-widths added in quadrature), and every step
-the paired verdict called slower or faster.
+the paired verdict called slower or faster. `--asv-runs` is no verdict: asv runs of every tagged
+release of the repository asv measures, for the absolute timings of asv's pages, of the benchmarks
+without a successful result of their current version (asv's --skip-existing-successful: what is
+stored is kept, so an interrupted run resumes).
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ import argparse
 import json
 import math
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import policy
-from . import paired, verdict
+from . import asv_run, paired, verdict
+from .asv_config import MAIN_CONFIG
 from .cli import ToolError, guarded_main
 from .release_history import DEFAULT_PIN_FILE
+from .revisions import load_config, tagged_commits
 
 PAIRED_HISTORY = Path(__file__).resolve().parent.parent.parent / "results" / "paired-history"
 
@@ -116,15 +123,41 @@ def render(names: list[str], chain: dict[str, list[Link | None]]) -> str:
     return "\n".join(lines)
 
 
+def asv_runs(config: Path, wanted: list[str], latest: int, bench: str) -> int:
+    """asv runs (asv_run: Ctrl-C stops them cleanly) of the tagged releases of the repository asv
+    measures (`wanted` of them, else all; `latest`: only the newest N) that lack a successful result of
+    a benchmark's current version; asv's exit status."""
+    conf = load_config(config)
+    releases = dict(tagged_commits(conf.repo))
+    unknown = [name for name in wanted if name not in releases]
+    if unknown or latest < 0:
+        raise ToolError(f"no release {', '.join(unknown)} in {conf.repo} (it has {' '.join(releases)}); add it with "
+                        "DISTRIBUTED_RELEASES=… make distributed-repo" if unknown else
+                        f"LATEST={latest}: give a number of releases, or 0 for all")
+    names = [name for name in releases if not wanted or name in wanted][-latest if latest else None:]
+    print(f"history: asv runs of {' '.join(names)}, the benchmarks of each without a valid result", flush=True)
+    with tempfile.NamedTemporaryFile("w", prefix="dask-bench-releases-", suffix=".txt") as hashes:
+        hashes.write("".join(releases[name] + "\n" for name in names))
+        hashes.flush()
+        return asv_run.run(["run", "--config", str(config), "--record-samples", "--skip-existing-successful",
+                            "-b", bench, f"HASHFILE:{hashes.name}"], Path(conf.results_dir))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.chain", description=__doc__.split("\n\n")[0])
     parser.add_argument("--measure", action="store_true", help="compare every consecutive pair not stored yet")
     parser.add_argument("--bench", "-b", default=None, help="benchmark regex (default: the quick selection)")
     parser.add_argument("--releases", help="these releases, oldest first (default: results/distributed-releases.txt)")
     parser.add_argument("--folder", type=Path, default=PAIRED_HISTORY, help="where the pairs are kept")
-    args, rest = parser.parse_known_args(argv)  # the rest goes to ./compare (--config, --workdir, ...)
+    parser.add_argument("--asv-runs", action="store_true", help="instead: asv runs of the releases lacking results")
+    parser.add_argument("--latest", type=int, default=0, help="with --asv-runs: only the newest N releases")
+    parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
+    args, rest = parser.parse_known_args(argv)  # the rest goes to ./compare (--workdir, ...)
     if rest and not args.measure:
         raise ToolError(f"{' '.join(rest)}: options of ./compare, which only --measure runs")
+    if args.asv_runs:
+        return asv_runs(args.config, (args.releases or "").split(), args.latest,
+                        args.bench or policy.selection_regex("default"))
     names = args.releases.split() if args.releases else releases()
     if len(names) < 2:
         raise ToolError("a chain needs two releases or more")
@@ -139,7 +172,7 @@ def main(argv=None) -> int:
             print(f"[pair] {before}..{after}", flush=True)
             # every other pair swaps the two environments: a release shared by two pairs is built and
             # installed once, in the same environment for both
-            code = paired.main([before, after, "-b", bench, "--markdown",
+            code = paired.main([before, after, "-b", bench, "--config", str(args.config), "--markdown",
                                 str(pair_path(before, after, args.folder).with_suffix(".md")), *rest,
                                 *(["--swap"] if k % 2 else [])])
             if code == 2:  # nothing stored: compared again next time

@@ -37,6 +37,20 @@ def resolve(conf, rev: str) -> str:
     return proc.stdout.strip()
 
 
+def tagged_commits(repo: str) -> list[tuple[str, str]]:
+    """(tag, commit) of every tagged commit on the first-parent line of main, oldest first."""
+    proc = subprocess.run(["git", "-C", repo, "log", "--first-parent", "--reverse", "--format=%H %D", "main"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolError(f"{repo} has no branch main ({proc.stderr.strip()}); make it with: make distributed-repo")
+    found = []
+    for line in proc.stdout.splitlines():
+        commit, _, refs = line.partition(" ")
+        tags = [ref[len("tag: "):] for ref in refs.split(", ") if ref.startswith("tag: ")]
+        found += [(tags[0], commit)] if tags else []
+    return found
+
+
 def prebuild(config: Path, commit: str) -> None:
     """Build and install `commit` before any measurement (one tiny benchmark, nothing saved): a side
     measured right after its own build would run on a machine still busy with it."""

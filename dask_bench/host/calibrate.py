@@ -99,29 +99,43 @@ def git(repo: Path, *args, date: str | None = None) -> str:
     return proc.stdout.strip()
 
 
-def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str, float]], workdir: Path) -> dict:
-    """A repository with REV's commit on branch main plus the A/A and injected commits; returns
-    {side name: commit}."""
+def _clone(source_repo: str, rev: str, workdir: Path) -> tuple[Path, str, str]:
+    """A fresh clone of the repository asv measures in workdir/distributed, REV's commit on branch
+    main: (its path, REV's hash, REV's date: the commits made on it carry it, so the same calibration
+    makes the same commits again, whose builds asv then reuses)."""
     repo = workdir / "distributed"
     shutil.rmtree(repo, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", "--no-checkout", source_repo, str(repo)], check=True,
                    env={**os.environ, **IDENTITY})
     base = git(repo, "rev-parse", f"{rev}^{{commit}}")
-    # REV's own date: the same calibration makes the same commits again, whose builds asv then reuses
-    date = git(repo, "log", "-1", "--format=%cI", base)
     git(repo, "checkout", "-q", "-B", "main", base)
-    commits = {"REV": base}
-    for k in range(1, aa + 1):
-        git(repo, "checkout", "-q", "--detach", base)
-        git(repo, "commit", "-q", "--allow-empty", "-m", f"A/A {k}: no change", date=date)
-        commits[f"A/A {k}"] = git(repo, "rev-parse", "HEAD")
-    for site_name, ms in injections:
-        site = SITES[site_name]
-        git(repo, "checkout", "-q", "--detach", base)
+    return repo, base, git(repo, "log", "-1", "--format=%cI", base)
+
+
+def _commit(repo: Path, date: str, message: str, injection: tuple[str, float] | None = None) -> str:
+    """A commit on what is checked out, empty or injecting (site, ms); its hash. `message` takes
+    {what} (the injection, else "no change") or {What} (capitalized). Keep the messages: earlier
+    calibrations' builds and kept blocks are found by the hashes they are part of."""
+    if injection:
+        site = SITES[injection[0]]
         path = repo / site.path
-        path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=ms / 1000)))
-        git(repo, "commit", "-q", "-am", f"Inject {ms:g} ms in {site.what}", date=date)
-        commits[f"{site_name} {ms:g} ms"] = git(repo, "rev-parse", "HEAD")
+        path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=injection[1] / 1000)))
+    what = f"inject {injection[1]:g} ms in {SITES[injection[0]].what}" if injection else "no change"
+    git(repo, "commit", "-q", "-a", "--allow-empty", "-m", message.format(what=what, What=what[0].upper() + what[1:]),
+        date=date)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def make_commits(source_repo: str, rev: str, aa: int, injections: list[tuple[str, float]], workdir: Path) -> dict:
+    """A repository with REV's commit on branch main plus the A/A and injected commits, each on REV;
+    returns {side name: commit}."""
+    repo, base, date = _clone(source_repo, rev, workdir)
+    commits = {"REV": base}
+    for name, message, injection in [*((f"A/A {k}", f"A/A {k}: {{what}}", None) for k in range(1, aa + 1)),
+                                     *((f"{site} {ms:g} ms", "{What}", (site, ms))
+                                       for site, ms in injections)]:
+        git(repo, "checkout", "-q", "--detach", base)
+        commits[name] = _commit(repo, date, message, injection)
     git(repo, "checkout", "-q", "main")
     return commits
 
@@ -131,24 +145,12 @@ def make_history(source_repo: str, rev: str, length: int, step_at: int, injectio
     """A release-like history on top of REV (branch main of workdir/distributed): `length` commits
     tagged h0-<REV's tag> (REV itself) to h<length-1>-<tag>, each an empty commit but the one at
     `step_at`, which injects `injection` (the commits after it keep it); step_at 0: all the same code."""
-    repo = workdir / "distributed"
-    shutil.rmtree(repo, ignore_errors=True)
-    subprocess.run(["git", "clone", "-q", "--no-checkout", source_repo, str(repo)], check=True,
-                   env={**os.environ, **IDENTITY})
-    base = git(repo, "rev-parse", f"{rev}^{{commit}}")
-    date = git(repo, "log", "-1", "--format=%cI", base)  # the same commits again: asv reuses their builds
-    git(repo, "checkout", "-q", "-B", "main", base)
+    repo, base, date = _clone(source_repo, rev, workdir)
     # tags the build's version comes from (setuptools_scm reads "h3-2026.8.0" as 2026.8.0)
     names = [f"h{k}-{git(repo, 'describe', '--tags', '--abbrev=0', base)}" for k in range(length)]
     git(repo, "tag", "-f", names[0], base)
     for k in range(1, length):
-        if k == step_at and injection:
-            site = SITES[injection[0]]
-            path = repo / site.path
-            path.write_text(inject(path.read_text(), site.function, site.statement.format(seconds=injection[1] / 1000)))
-            git(repo, "commit", "-q", "-am", f"h{k}: inject {injection[1]:g} ms in {site.what}", date=date)
-        else:
-            git(repo, "commit", "-q", "--allow-empty", "-m", f"h{k}: no change", date=date)
+        _commit(repo, date, f"h{k}: {{what}}", injection if k == step_at else None)
         git(repo, "tag", "-f", names[k])
     return names
 

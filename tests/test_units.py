@@ -857,3 +857,15 @@ def test_a_look_settles_slower_only_if_the_table_will_still_call_it_slower():
     assert table[label].verdict == "inconclusive"  # what stopping there gave
     same = verdict.Decision("same", 1.0, 0.99, 1.01, 0.9, 0.9, 1.05, 0.0013)
     assert paired.settled(same, 39) and not paired.settled(verdict.replace(same, verdict="inconclusive"), 1)
+
+
+def test_the_readme_example_is_what_the_committed_comparison_printed():
+    """The README's annotated example is cut from the committed table it links to, line for line: a
+    number there is one the command printed, and it cannot drift from its evidence."""
+    readme = (REPO / "README.md").read_text()
+    link = re.search(r"\]\((results/paired-history/[^)]+\.md)\)\):\n\n```\n(.*?)```", readme, re.S)
+    assert link, "the README's example names the committed table it is cut from"
+    printed = (REPO / link.group(1)).read_text().splitlines()
+    shown = [line for line in link.group(2).splitlines() if line.strip()]
+    assert len(shown) >= 3 and all(line in printed for line in shown), \
+        [line for line in shown if line not in printed]

@@ -167,7 +167,9 @@ def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
     regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
     plan = [*(["--blocks", str(args.blocks)] if args.blocks else []), "--block-seconds", str(args.block_seconds),
             *(["--segments", str(args.segments)] if args.segments else []), *(["--sequential"] if args.sequential else [])]
-    folder = workdir / "chain"
+    # one folder per history: its newest commit's hash covers every commit before it (another
+    # STEP_AT, site or size is another history, whose pairs bear the same names)
+    folder = workdir / f"chain-{git(workdir / 'distributed', 'rev-parse', names[-1])[:12]}"
     if chain.main(["--measure", "--releases", " ".join(names), "--folder", str(folder), "-b", regex,
                    "--config", str(config), "--workdir", str(args.workdir), *plan]) == 2:
         raise CalibrationError(f"a pair of the history failed (see above); run again to resume ({folder})")
@@ -180,7 +182,8 @@ def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
     ok = (bool(hits) or not known) and not others
     text = (f"### make history's detector on a known history of distributed {args.rev}\n\n{what}; "
             f"{len(others)} other flag(s){': ' + ', '.join(f'{l.before}..{l.after} {l.decision.verdict}' for l in others) if others else ''}"
-            f": **{'as it should' if ok else 'NOT as it should'}**.\n\n```\n{chain.render(names, chain.links(names, folder))}\n```\n")
+            f": **{'as it should' if ok else 'NOT as it should'}** (each pair's table and blocks: {folder}).\n\n"
+            f"```\n{chain.render(names, chain.links(names, folder))}\n```\n")
     return text, 0 if ok else 1
 
 

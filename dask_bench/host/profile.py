@@ -196,8 +196,11 @@ def page(s: dict) -> str:
     return _html(f"profile: {s['benchmark']} on distributed {s['distributed']}", "".join(body))
 
 
-def _delta_class(before: float, after: float) -> str:
-    return "up" if after > before else "down"
+def _change_row(name: str, before: float, after: float) -> str:
+    """A table row: name, both times, and the change coloured by its direction."""
+    return (f"<tr><td>{name}</td><td>{_seconds(before)}</td><td>{_seconds(after)}</td><td class="
+            f"'{'up' if after > before else 'down'}'>{'+' if after >= before else '−'}{_seconds(abs(after - before))}"
+            "</td></tr>")
 
 
 def diff_page(a: dict, b: dict, link_a: str, link_b: str) -> str:
@@ -213,9 +216,7 @@ def diff_page(a: dict, b: dict, link_a: str, link_b: str) -> str:
         rows = sorted(pa, key=lambda p: -abs(pb[p] - pa[p]))  # the phases profile_run measured
         body.append(f"<h2>Journey of a task ({workload}): phases by change</h2><table><tr><th>phase</th>"
                     f"<th>{a['distributed']}</th><th>{b['distributed']}</th><th>change</th></tr>")
-        body += [f"<tr><td>{p}</td><td>{_seconds(pa[p])}</td><td>{_seconds(pb[p])}</td><td class='"
-                 f"{_delta_class(pa[p], pb[p])}'>{'+' if pb[p] >= pa[p] else '−'}{_seconds(abs(pb[p] - pa[p]))}</td></tr>"
-                 for p in rows]
+        body += [_change_row(p, pa[p], pb[p]) for p in rows]
         body.append(f"<tr><td>round trip</td><td>{_seconds(sum(pa.values()))}</td><td>{_seconds(sum(pb.values()))}"
                     "</td><td></td></tr></table>")
     for role in a.get("functions", {}):
@@ -224,9 +225,7 @@ def diff_page(a: dict, b: dict, link_a: str, link_b: str) -> str:
         changed = sorted(set(fa) | set(fb), key=lambda f: -abs(fb.get(f, 0) - fa.get(f, 0)))[:SHOWN_FUNCTIONS]
         body.append(f"<h2>{html.escape(role)}: functions whose sampled self time per call changed most</h2>"
                     f"<table><tr><th>function</th><th>{a['distributed']}</th><th>{b['distributed']}</th><th>change</th></tr>")
-        body += [f"<tr><td><code>{html.escape(f)}</code></td><td>{_seconds(fa.get(f, 0))}</td><td>{_seconds(fb.get(f, 0))}"
-                 f"</td><td class='{_delta_class(fa.get(f, 0), fb.get(f, 0))}'>{'+' if fb.get(f, 0) >= fa.get(f, 0) else '−'}"
-                 f"{_seconds(abs(fb.get(f, 0) - fa.get(f, 0)))}</td></tr>" for f in changed]
+        body += [_change_row(f"<code>{html.escape(f)}</code>", fa.get(f, 0), fb.get(f, 0)) for f in changed]
         body.append("</table>")
     return _html(f"profile diff: {a['benchmark']}", "".join(body))
 

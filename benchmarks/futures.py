@@ -38,10 +38,10 @@ class SubmitLatency(ClusterBenchmark):
     # How the verdict judges these two (dask_bench/policy.py; the evidence: docs/decisions.md#futures)
     time_submit_result.selection = "quick"
     time_submit_result.factor = 1.05
-    time_submit_result.paired_blocks = {"processes": 240, "threads": 120}
-    time_submit_result.paired_segments = 12
+    time_submit_result.paired_blocks = 240
+    time_submit_result.paired_segments = {"processes": 12, "threads": 24}
     time_submit_result.calibration = {"processes": "paired-2026.8.0-submit-processes-240blocks.json",
-                                      "threads": "paired-2026.8.0-five-percent-12segments.json"}
+                                      "threads": "sequential-submit-threads-240blocks-24segments-2026-12-05.json"}
 
     def time_map_gather(self, workers):
         self.got_mapped = workloads.map_gather(self.client, MAP_TASKS)

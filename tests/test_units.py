@@ -659,7 +659,8 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     from dask_bench.host.paired import blocks_needed, segments_needed
 
     fast, slow = "futures.SubmitLatency.time_submit_result('threads')", "bags.AccountsBag.time_alice_mean(1)"
-    assert (segments_needed([fast]), segments_needed([slow])) == (12, 1)  # the test's premise
+    segments = segments_needed([fast])
+    assert segments not in (1, 4) and segments_needed([slow]) == 1  # the test's premise
 
     def entry(label, effect, alarms=0):
         return {"benchmark": label, "aa": [{"verdict": "same"}] * 3, "false_alarms": alarms, "injections": {},
@@ -671,7 +672,7 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
         return tmp_path / name
 
     both = write("both.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.04), entry(slow, 0.12)],
-                 {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: 12, slow: 1})
+                 {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: segments, slow: 1})
     other_segments = write("other-segments.json", "2026-11-03T00:00:00+00:00", [entry(fast, 0.01)],
                            blocks_needed([fast]), 4)
     other_machine = write("other-machine.json", "2026-11-04T00:00:00+00:00", [entry(slow, 0.01)],
@@ -694,7 +695,7 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):
         calibrate.coverage({fast: broken}, "vm")
-    no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), 12)
+    no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), segments)
     no_date.write_text(no_date.read_text().replace('"date": null, ', ""))
     with pytest.raises(calibrate.CalibrationError, match="no-date.json: not a paired calibration's JSON"):
         calibrate.coverage({fast: no_date}, "vm")

@@ -14,8 +14,10 @@ DISTRIBUTED_REPO_PATH ?= .asv/distributed
 
 # Each benchmark is judged with its own factor (its policy, dask_bench/policy.py) unless FACTOR is given.
 FACTOR_ARG = $(if $(FACTOR),--factor $(FACTOR))
-# BLOCKS=N, SEGMENTS=N: every benchmark's paired plan instead of its own; SEQUENTIAL=1: stop each once settled
-PLAN_ARGS = $(if $(BLOCKS),--blocks $(BLOCKS)) $(if $(SEGMENTS),--segments $(SEGMENTS)) $(if $(filter 1,$(SEQUENTIAL)),--sequential)
+# BLOCKS=N, SEGMENTS=N: every benchmark's paired plan instead of its own; SEQUENTIAL=1: every benchmark
+# stops once settled, FIXED=1: none does (default: each benchmark's policy)
+PLAN_ARGS = $(if $(BLOCKS),--blocks $(BLOCKS)) $(if $(SEGMENTS),--segments $(SEGMENTS)) \
+  $(if $(filter 1,$(SEQUENTIAL)),--sequential) $(if $(filter 1,$(FIXED)),--fixed)
 # Whose results reports and summaries read (asv keys results by machine): default this host's.
 MACHINE ?=
 MACHINE_ARGS = $(if $(MACHINE),--machine "$(MACHINE)")
@@ -43,14 +45,14 @@ AA    ?= 5
 help:
 	@echo "make bench [BENCH=regex]   install, data ($(SIZE)), distributed repo, asv run of the newest commit, report"
 	@echo "make test | test-fast      the whole test suite (CI) | the tier without asv runs or clusters (< 2 min)"
-	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [SEQUENTIAL=1] [PROFILE=1]   the verdict (= ./compare)"
+	@echo "make compare BASE=<rev> HEAD=<rev> [BENCH=regex] [FACTOR=1.05] [FIXED=1] [PROFILE=1]   the verdict (= ./compare)"
 	@echo "  A/A: BASE=HEAD; BLOCKS=N SEGMENTS=N: another plan; BUILD_ONLY=1: build only"
 	@echo "make history [RELEASES=\"A B\"] [BENCH=regex]   each release against its predecessor, paired (ASV_RUNS=1: asv runs)"
 	@echo "make bisect BENCH=<regex> GOOD=<rev> BAD=<rev> [FASTER=1]   the first commit that made BENCH slower"
 	@echo "make profile BENCH=<regex> [REV=<rev>] | profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>   out/profiles/"
 	@echo "make load                  the load benchmarks (100,000-task map/gather, 10,000 resubmissions)"
 	@echo "make ab REV=<rev> [VARIANT=queuing|work-stealing|stealing-interval] [BENCH=regex]   a config A/B"
-	@echo "make calibrate REV=<rev> [AA=5] [SITES=...] [MS=...] [SEQUENTIAL=1] | detection   how far the verdict goes"
+	@echo "make calibrate REV=<rev> [AA=5] [SITES=...] [MS=...] [FIXED=1] | detection   how far the verdict goes"
 	@echo "  HISTORY=6 [STEP_AT=3]: make history's detector on commits with one known step (STEP_AT=0: none)"
 	@echo "make publish | preview [PORT=8080] | report | install | data [SIZE=tiny|small|full] | distributed-repo | clean"
 

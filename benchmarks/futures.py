@@ -40,7 +40,8 @@ class SubmitLatency(ClusterBenchmark):
     time_submit_result.factor = 1.05
     time_submit_result.paired_blocks = 240
     time_submit_result.paired_segments = {"processes": 12, "threads": 24}
-    time_submit_result.calibration = {"processes": "paired-2026.8.0-submit-processes-240blocks.json",
+    time_submit_result.sequential = True
+    time_submit_result.calibration = {"processes": "sequential-quick-2026.8.0-2026-12-04.json",
                                       "threads": "sequential-submit-threads-240blocks-24segments-2026-12-05.json"}
 
     def time_map_gather(self, workers):
@@ -53,7 +54,8 @@ class SubmitLatency(ClusterBenchmark):
     time_map_gather.factor = 1.05
     time_map_gather.paired_blocks = 60
     time_map_gather.paired_segments = 12
-    time_map_gather.calibration = "paired-2026.8.0-five-percent-12segments.json"
+    time_map_gather.sequential = True
+    time_map_gather.calibration = "sequential-quick-2026.8.0-2026-12-04.json"
 
     def time_dependency_chain(self, workers):
         self.got_chain = workloads.dependency_chain(self.client)

@@ -8,6 +8,7 @@
 | `paired_segments` | 1           | fresh pairs of servers those blocks are split among                     |
 | `counted`         | True        | False: shown, never counted in a verdict (the baselines)               |
 | `selection`       | "default"   | "quick": also in the default comparison; "default": make bench and full comparisons; "load": make load only |
+| `sequential`      | False       | True: a comparison looks after every segment and stops once settled (calibrated so) |
 | `calibration`     | None        | the committed calibration (results/calibration/NAME) its detectable effect rests on |
 
 A value set on the method (`time_x.factor = 1.05`) wins over the class's, which wins over its base
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DIR = ROOT / "benchmarks"
 CALIBRATION_DIR = ROOT / "results" / "calibration"
 DEFAULTS = {"factor": 1.10, "paired_blocks": 30, "paired_segments": 1, "counted": True, "selection": "default",
-            "calibration": None}
+            "sequential": False, "calibration": None}
 SELECTIONS = ("quick", "default", "load")
 MIN_BLOCKS = 8  # verdict.MIN_PAIRS: the signed-rank test needs 8 pairs to reach p < 0.01
 BENCHMARK_PREFIXES = ("time_", "track_", "peakmem_", "mem_", "timeraw_")
@@ -47,6 +48,7 @@ class Policy:
     paired_segments: int
     counted: bool
     selection: str
+    sequential: bool
     calibration: str | None
 
     @property
@@ -161,8 +163,9 @@ def _checked(policy: Policy, label: str) -> Policy:
         problems.append(f"paired_blocks {policy.paired_blocks!r} must be an integer of at least {MIN_BLOCKS}")
     if not (isinstance(policy.paired_segments, int) and 1 <= policy.paired_segments <= policy.paired_blocks):
         problems.append(f"paired_segments {policy.paired_segments!r} must be an integer from 1 to paired_blocks")
-    if not isinstance(policy.counted, bool):
-        problems.append(f"counted {policy.counted!r} must be True or False")
+    for name in ("counted", "sequential"):
+        if not isinstance(getattr(policy, name), bool):
+            problems.append(f"{name} {getattr(policy, name)!r} must be True or False")
     if policy.selection not in SELECTIONS:
         problems.append(f"selection {policy.selection!r} must be one of {', '.join(SELECTIONS)}")
     if policy.calibration is not None and not (CALIBRATION_DIR / str(policy.calibration)).is_file():

@@ -83,6 +83,7 @@ def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite)
     ("    selection = 'nightly'", "selection 'nightly' must be one of quick, default, load"),
     ("    selection = {'processes': 'load'}", "selection is one value for the whole benchmark"),
     ("    calibration = 'nowhere.json'", "calibration 'nowhere.json' is not a file of"),
+    ("    sequential = 'yes'", "sequential 'yes' must be True or False"),
     ("    factor = 1 + 0.05", "must be a literal"),
 ])
 def test_a_bad_declaration_is_one_line_naming_the_benchmark_and_the_rule(suite, line, needle):

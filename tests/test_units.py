@@ -623,7 +623,8 @@ def test_paired_judges_each_benchmark_with_its_own_minimum_effect_unless_one_is_
 
 def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_path, monkeypatch):
     """paired.run_key, what kept blocks are reused for (make paired and calibrate --paired): another
-    commit, unit, blocks, segments, block seconds or asv configuration is another key, and so is a
+    commit, unit, blocks, segments, block seconds, asv configuration, or looks (--fixed where the
+    policy says sequential) is another key, and so is a
     change to the code the servers import (a copy of the tree with one workload changed)."""
     from dask_bench.host import paired
 
@@ -635,7 +636,7 @@ def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_
     key = paired.run_key(*args)
     assert key == paired.run_key(*args) and key["blocks"] == [paired.blocks_needed(unit[0])]
     for changed in ((["a" * 40, "c" * 40], *args[1:]), (*args[:2], [["errors.ErrorPath.time_error_surfaces"]], *args[3:]),
-                    (*args[:3], 60, *args[4:]), (*args[:4], 0.2, None), (*args[:5], 4)):
+                    (*args[:3], 60, *args[4:]), (*args[:4], 0.2, None), (*args[:5], 4), (*args, False)):
         assert paired.run_key(*changed) != key, changed
     configs[1].write_text('{"matrix": {"numpy": []}}')
     assert paired.run_key(*args) != key
@@ -652,11 +653,11 @@ def test_a_paired_run_key_changes_with_the_code_the_commits_and_the_options(tmp_
 
 def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays_defaults(tmp_path, capsys):
     """calibrate --summary: per label the paired calibration its policy names, when it measured the
-    label on this machine with the blocks and segments its policy gives now; one at other blocks or
-    segments, of another machine or of make compare does not count, so a label whose defaults
-    changed shows uncalibrated."""
+    label on this machine with the blocks, segments and looks its policy gives now; one at other
+    blocks or segments, measured to the end where the policy stops once settled, of another machine
+    or of make compare does not count, so a label whose defaults changed shows uncalibrated."""
     from dask_bench.host import calibrate
-    from dask_bench.host.paired import blocks_needed, segments_needed
+    from dask_bench.host.paired import blocks_needed, segments_needed, sequential_of
 
     fast, slow = "futures.SubmitLatency.time_submit_result('threads')", "bags.AccountsBag.time_alice_mean(1)"
     segments = segments_needed([fast])
@@ -666,13 +667,17 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
         return {"benchmark": label, "aa": [{"verdict": "same"}] * 3, "false_alarms": alarms, "injections": {},
                 "detectable_effect": effect, "goal": calibrate.goal_of(label)}
 
-    def write(name, date, entries, blocks, segments, machine="vm", mode="paired"):
+    def write(name, date, entries, blocks, segments, machine="vm", mode="paired", sequential=False):
         (tmp_path / name).write_text(json.dumps({"mode": mode, "machine": machine, "date": date, "blocks": blocks,
-                                                 "segments": segments, "matrix": entries}))
+                                                 "segments": segments, "sequential": sequential,
+                                                 "matrix": entries}))
         return tmp_path / name
 
+    assert sequential_of([fast]) and not sequential_of([slow])  # the test's premise
     both = write("both.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.04), entry(slow, 0.12)],
-                 {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: segments, slow: 1})
+                 {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: segments, slow: 1},
+                 sequential={fast: True, slow: False})
+    fixed = write("fixed.json", "2026-11-02T00:00:00+00:00", [entry(fast, 0.01)], blocks_needed([fast]), segments)
     other_segments = write("other-segments.json", "2026-11-03T00:00:00+00:00", [entry(fast, 0.01)],
                            blocks_needed([fast]), 4)
     other_machine = write("other-machine.json", "2026-11-04T00:00:00+00:00", [entry(slow, 0.01)],
@@ -683,7 +688,7 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     got = calibrate.coverage({fast: both, slow: both, error: None}, "vm")
     assert [(e["file"], e["detectable_effect"]) for e in got[:2]] == [("both.json", 0.04), ("both.json", 0.12)]
     assert got[2] is None
-    for path, label in ((other_segments, fast), (other_machine, slow), (unpaired, slow)):
+    for path, label in ((fixed, fast), (other_segments, fast), (other_machine, slow), (unpaired, slow)):
         assert calibrate.coverage({label: path}, "vm") == [None], path.name
     text = calibrate.render_coverage([fast, slow, error], got, "vm")
     assert "**2 of 3** calibrated, **1** meet their goal, **0** A/A false alarms" in text  # 12% misses 10%
@@ -695,7 +700,7 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):
         calibrate.coverage({fast: broken}, "vm")
-    no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), segments)
+    no_date = write("no-date.json", None, [entry(fast, 0.04)], blocks_needed([fast]), segments, sequential=True)
     no_date.write_text(no_date.read_text().replace('"date": null, ', ""))
     with pytest.raises(calibrate.CalibrationError, match="no-date.json: not a paired calibration's JSON"):
         calibrate.coverage({fast: no_date}, "vm")

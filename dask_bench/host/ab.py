@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from .. import policy
-from . import paired, verdict
+from . import paired
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
-from .cli import ToolError, check_factor, guarded_main
+from .cli import ToolError, guarded_main
 from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 VARIANTS = {
@@ -39,10 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument("rev")
     parser.add_argument("--variant", default="queuing", choices=sorted(VARIANTS))
     parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (default: the quick selection)")
-    parser.add_argument("--blocks", type=int)
-    parser.add_argument("--segments", type=int)
-    parser.add_argument("--sequential", action="store_true")
-    parser.add_argument("--factor", type=float)
+    paired.add_plan_options(parser)
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR)
     parser.add_argument("--markdown", type=Path)
@@ -50,10 +47,7 @@ def main(argv=None) -> int:
     variable, a, b = VARIANTS[args.variant]
     names = (f"{variable}={a}", f"{variable}={b}")
     try:
-        if args.factor is not None:
-            check_factor(args.factor)
-        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
-            raise ToolError(f"--blocks must be at least {verdict.MIN_PAIRS} and --segments at least 1")
+        paired.check_plan(args)
         commit = resolve(load_config(args.config), args.rev)
         prebuild(args.config, commit)
         python = environment_python(args.config)

@@ -1,7 +1,7 @@
 """`make bisect BENCH=<regex> GOOD=<rev> BAD=<rev>`: the first commit that made a benchmark slower
 (or, with `--faster` / FASTER=1, the first that made it faster: GOOD is then the slower revision).
 
-    python -m dask_bench.host.bisection BENCH GOOD BAD [--factor F] [--blocks N] [--segments N] [--faster]
+    python -m dask_bench.host.bisection BENCH GOOD BAD [--factor F] [--blocks N] [--segments N] [--sequential | --fixed] [--faster]
 
 A binary search over the first-parent commits after GOOD up to BAD, in the repository asv measures
 (a real distributed repository: DISTRIBUTED_REPO). Each step is `./compare GOOD <commit>`: the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import paired, verdict
 from .asv_config import MAIN_CONFIG
-from .cli import ToolError, check_factor, guarded_main
+from .cli import ToolError, guarded_main
 from .revisions import WORK_DIR, environment_python, listing, load_config, prebuild, resolve, side_config
 
 
@@ -49,10 +49,12 @@ def built(env_dir: Path, commit: str) -> bool:
 
 class Bisection:
     def __init__(self, config: Path, bench: str, good: str, workdir: Path, factor: float | None = None,
-                 blocks: int | None = None, segments: int | None = None, faster: bool = False, log=print):
+                 blocks: int | None = None, segments: int | None = None, faster: bool = False,
+                 sequential: bool | None = None, log=print):
         self.configs = (config, side_config("results", config, workdir, "head"))  # ./compare's environments
         self.repo = load_config(config).repo
         self.bench, self.good, self.factor, self.blocks, self.segments = bench, good, factor, blocks, segments
+        self.sequential = sequential
         self.logs, self.log = workdir / "paired-logs", log
         self.changed = verdict.FASTER if faster else verdict.SLOWER  # the verdict that makes a commit "bad"
 
@@ -68,7 +70,7 @@ class Bisection:
         pythons = tuple(environment_python(c) for c in self.configs)
         self.logs.mkdir(parents=True, exist_ok=True)
         measured, failed = paired.measure_all(pythons, listing(pythons[1], self.bench)["units"], self.blocks, 0.5,
-                                              self.logs, self.segments, factor=self.factor)
+                                              self.logs, self.segments, sequential=self.sequential, factor=self.factor)
         decisions = {label: d for label, d in paired.judge(measured, failed, self.factor).items()
                      if paired.counts(label)}
         for label, d in decisions.items():
@@ -111,23 +113,18 @@ def main(argv=None) -> int:
     parser.add_argument("bench", help="benchmark regex (asv -b)")
     parser.add_argument("good")
     parser.add_argument("bad")
-    parser.add_argument("--factor", type=float, help="minimum effect (default: each benchmark's own)")
-    parser.add_argument("--blocks", type=int, help="blocks a side a step (default: each benchmark's paired_blocks)")
-    parser.add_argument("--segments", type=int, help="segments a step (default: each benchmark's paired_segments)")
+    paired.add_plan_options(parser, each=" a step")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     parser.add_argument("--workdir", type=Path, default=WORK_DIR)
     parser.add_argument("--faster", action="store_true",
                         help="find the first commit that made BENCH faster (GOOD: the slower revision)")
     args = parser.parse_args(argv)
     try:
-        if args.factor is not None:
-            check_factor(args.factor)
-        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS or args.segments is not None and args.segments < 1:
-            raise BisectError(f"--blocks must be at least {verdict.MIN_PAIRS} and --segments at least 1")
+        paired.check_plan(args)
         conf = load_config(args.config)
         good, bad = resolve(conf, args.good), resolve(conf, args.bad)
         first, maybe = Bisection(args.config, args.bench, good, args.workdir, args.factor, args.blocks,
-                                 args.segments, args.faster).run(bad)
+                                 args.segments, args.faster, args.sequential).run(bad)
     except ToolError as exc:
         print(f"bisect: error: {exc}", file=sys.stderr)
         return 2

@@ -1,14 +1,15 @@
 """`make calibrate REV=<rev>`: how far the paired verdict can be trusted, measured.
 
     python -m dask_bench.host.calibrate REV [--aa 5] [--sites client,scheduler,worker] [--ms 0.1,1]
-                                       [-b REGEX] [--blocks N] [--segments N] [--sequential]
+                                       [-b REGEX] [--blocks N] [--segments N] [--sequential | --fixed]
     python -m dask_bench.host.calibrate --judge CALIBRATION_JSON | --summary [--machine M]
 
 On top of REV (in a copy of the repository asv measures, under .asv/calibrate/) it makes `--aa`
 commits that change nothing (empty commits: same code, new hash) and one commit per injected
 slowdown, a sleep of MS milliseconds per task in distributed's own code at a SITE. Each commit is
 measured beside REV as `./compare` measures two revisions (dask_bench.host.paired: at once, blocks
-alternating; with --sequential, stopping each benchmark once settled) and judged by its rule. The
+alternating; sequential where its policy says so or with --sequential, stopping each benchmark
+once settled) and judged by its rule. The
 detection matrix (out/calibration.md, .json) gives per counted benchmark the A/A false alarms, the
 detectable effect the A/A pairs imply (verdict.detectable_effect, the worst pair), each injection's
 verdict and ratio, and how long each verdict took; the JSON keeps every pair's blocks, so
@@ -39,9 +40,10 @@ from scipy import stats
 from . import asvapi, chain, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
 from .. import policy
-from .cli import ToolError, check_factor, guarded_main, refuse_unused
-from .paired import (PairedError, Pairs, Progress, blocks_needed, counts, describe_factor, duration, factor_of,
-                     judge, measure_all, run_key, segments_needed)
+from .cli import ToolError, guarded_main, refuse_unused
+from .paired import (PairedError, Pairs, Progress, add_plan_options, blocks_needed, check_plan, counts,
+                     describe_factor, duration, factor_of, judge, measure_all, run_key, segments_needed,
+                     sequential_of)
 from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 WORK_DIR = REPO_ROOT / ".asv" / "calibrate"
@@ -166,7 +168,8 @@ def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
                     results_dir=workdir / "results")
     regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
     plan = [*(["--blocks", str(args.blocks)] if args.blocks else []), "--block-seconds", str(args.block_seconds),
-            *(["--segments", str(args.segments)] if args.segments else []), *(["--sequential"] if args.sequential else [])]
+            *(["--segments", str(args.segments)] if args.segments else []),
+            *({True: ["--sequential"], False: ["--fixed"]}.get(args.sequential, []))]
     # one folder per history: its newest commit's hash covers every commit before it (another
     # STEP_AT, site or size is another history, whose pairs bear the same names)
     folder = workdir / f"chain-{git(workdir / 'distributed', 'rev-parse', names[-1])[:12]}"
@@ -313,10 +316,9 @@ def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str,
         if name == "REV":
             continue
         key = run_key([commits["REV"], commits[name]], [configs["REV"], configs[name]], units, args.blocks,
-                      args.block_seconds, args.segments)
+                      args.block_seconds, args.segments, args.sequential)
         slug = re.sub(r"\W+", "-", name)
-        progress = Progress(args.workdir / f"blocks-{slug}.json",
-                            {**key, "sequential": True} if args.sequential else key)
+        progress = Progress(args.workdir / f"blocks-{slug}.json", key)
         print(f"[pairs] REV and {name}", flush=True)
         measured, failed = measure_all((pythons["REV"], pythons[name]), units, args.blocks, args.block_seconds, logs,
                                        args.segments, progress, args.sequential, args.factor)
@@ -347,8 +349,8 @@ def judge_again(path: Path, factor: float | None) -> str:
 def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
     """Per label (in order), the entry of the paired calibration its policy names (`named`: label ->
     path) with `file`, `date`, `blocks`, `segments`; None where it names none, or where that file was
-    measured on another machine or at other blocks or segments than the label's policy gives today,
-    so that a default changed since its calibration shows as not calibrated."""
+    measured on another machine or at other blocks, segments or looks (sequential or not) than the
+    label's policy gives today, so that a default changed since its calibration shows as not calibrated."""
     found = []
     for label, path in named.items():
         entry = None
@@ -359,11 +361,11 @@ def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
                 raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
             try:
                 if isinstance(data, dict) and data.get("mode") == "paired" and data.get("machine") == machine:
-                    blocks, segments = (data.get(key) or 1 for key in ("blocks", "segments"))
-                    blocks, segments = (v[label] if isinstance(v, dict) else v for v in (blocks, segments))
+                    plan = [data.get("blocks") or 1, data.get("segments") or 1, data.get("sequential", False)]
+                    blocks, segments, looked = (v[label] if isinstance(v, dict) else v for v in plan)
                     for item in data["matrix"]:
-                        if item["benchmark"] == label and (blocks, segments) == (blocks_needed([label]),
-                                                                                 segments_needed([label])):
+                        if item["benchmark"] == label and (blocks, segments, bool(looked)) == (
+                                blocks_needed([label]), segments_needed([label]), sequential_of([label])):
                             entry = {**item, "file": Path(path).name, "date": data["date"], "blocks": blocks,
                                      "segments": segments}
             except (KeyError, TypeError) as exc:
@@ -373,7 +375,8 @@ def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
 
 
 def render_coverage(labels: list[str], entries: list[dict | None], machine: str) -> str:
-    rows = [[label, f"{blocks_needed([label])}, {segments_needed([label])}"]
+    rows = [[label, f"{blocks_needed([label])}, {segments_needed([label])}"
+             + (", sequential" if sequential_of([label]) else "")]
             + (["not calibrated at these defaults", "", "", ""] if e is None else
                [f"{e['false_alarms']}/{len(e['aa'])}",
                 "blind" if math.isnan(e["detectable_effect"]) else f"{e['detectable_effect'] * 100:.1f}%",
@@ -381,12 +384,12 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
             for label, e in zip(labels, entries)]
     covered = [e for e in entries if e is not None]
     head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
-            f"Each counted benchmark `./compare` judges, with the blocks and segments it measures today, and "
+            f"Each counted benchmark `./compare` judges, with the blocks, segments and looks it measures today, and "
             f"the calibration its policy names, if it measured it so: **{len(covered)} of {len(labels)}** "
             f"calibrated, **{sum(map(met, covered))}** meet their goal, "
             f"**{sum(e['false_alarms'] for e in covered)}** A/A false alarms. Detectable effect: the worst A/A "
             f"pair's offset times the {verdict.CONFIDENCE:.0%} interval's half-width, never below the factor.\n\n")
-    headers = ["Benchmark", "Blocks, segments", "A/A false alarms", "Detectable effect", "Goal met", "Calibration"]
+    headers = ["Benchmark", "Blocks, segments (looks)", "A/A false alarms", "Detectable effect", "Goal met", "Calibration"]
     return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
 
 
@@ -431,11 +434,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", default=",".join(SITES))
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
     parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (default: the quick selection)")
-    parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
+    add_plan_options(parser)
     parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds a block (default 0.5)")
-    parser.add_argument("--segments", type=int, help="segments (default: each benchmark's paired_segments)")
-    parser.add_argument("--sequential", action="store_true", help="stop each benchmark once its verdict is settled")
-    parser.add_argument("--factor", type=float, help="minimum effect for all (default: each benchmark's own)")
     parser.add_argument("--history", type=int, metavar="N",
                         help="instead: make history's detector on N commits with one known step (the first injection)")
     parser.add_argument("--step-at", type=int, help="with --history: the commit that injects (default N // 2; 0: none)")
@@ -450,8 +450,7 @@ def main(argv=None) -> int:
         print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
         return 2
     try:
-        if args.factor is not None:
-            check_factor(args.factor)
+        check_plan(args)
     except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
@@ -464,10 +463,6 @@ def main(argv=None) -> int:
             raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
         if args.aa < 1:
             raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
-        if args.blocks is not None and args.blocks < verdict.MIN_PAIRS:
-            raise CalibrationError(f"--blocks {args.blocks}: at least {verdict.MIN_PAIRS}")
-        if args.segments is not None and args.segments < 1:
-            raise CalibrationError(f"--segments {args.segments}: at least 1")
         injections = parse_injections(args.sites, args.ms)
         conf = load_config(args.config)
         resolve(conf, args.rev)
@@ -500,9 +495,11 @@ def main(argv=None) -> int:
     labels = [e["benchmark"] for e in table]
     blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
     segments = {args.segments} if args.segments else {segments_needed([label]) for label in labels}
+    looked = {label: sequential_of([label], args.sequential) for label in labels}
     method = (f"measured beside REV at the same time, {'-'.join(map(str, sorted(blocks)))} blocks of "
               f"{args.block_seconds:g} s a side in {'-'.join(map(str, sorted(segments)))} segment(s)"
-              + (", looking after each segment and stopping once settled (--sequential)" if args.sequential else "")
+              + (", looking after each segment and stopping once settled (sequential)" if all(looked.values())
+                 else f", {sum(looked.values())} of them sequential" if any(looked.values()) else "")
               + ", and judged as `./compare` judges")
     text = render(table, args.rev, args.factor, args.aa, list(commits), asvapi.host_machine(), method)
     print(text)
@@ -510,7 +507,7 @@ def main(argv=None) -> int:
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(), "mode": "paired",
-         "sequential": args.sequential,
+         "sequential": looked,
          "blocks": args.blocks or {label: blocks_needed([label]) for label in labels},
          "segments": args.segments or {label: segments_needed([label]) for label in labels},
          "block_seconds": args.block_seconds,

@@ -168,12 +168,14 @@ def main(argv=None) -> int:
                 if not pair_path(a, b, args.folder).exists()]
         print(f"history: {estimate(args.folder, len(todo))}", flush=True)
         args.folder.mkdir(parents=True, exist_ok=True)
+        # every planned segment, unless asked otherwise: the history's ratios as narrow as its plan allows
+        looks = [] if {"--sequential", "--fixed"} & set(rest) else ["--fixed"]
         for k, before, after in todo:
             print(f"[pair] {before}..{after}", flush=True)
             # every other pair swaps the two environments: a release shared by two pairs is built and
             # installed once, in the same environment for both
             code = paired.main([before, after, "-b", bench, "--config", str(args.config), "--markdown",
-                                str(pair_path(before, after, args.folder).with_suffix(".md")), *rest,
+                                str(pair_path(before, after, args.folder).with_suffix(".md")), *rest, *looks,
                                 *(["--swap"] if k % 2 else [])])
             if code == 2:  # nothing stored: compared again next time
                 failed.append(f"{before}..{after}")

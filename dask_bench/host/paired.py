@@ -1,6 +1,7 @@
 """The paired verdict: two revisions measured side by side, at once (`./compare BASE HEAD`).
 
-    ./compare BASE HEAD [-b REGEX] [--blocks N] [--segments N] [--factor F] [--profile] [--build-only]
+    ./compare BASE HEAD [-b REGEX] [--blocks N] [--segments N] [--sequential | --fixed] [--factor F]
+                        [--profile] [--build-only]
     ./compare --judge out/compare.json        kept blocks judged again, measuring nothing
 
 Why: on this machine a cluster's speed drifts with the machine over seconds to days (clusters started
@@ -11,6 +12,9 @@ HEAD in a second one under the work directory), each unit of benchmarks on its o
 journey a sample). The tool alternates short blocks between them (`--block-seconds` of samples
 each, ABBA order), in segments (fresh pairs of servers), and judges the pairs of neighbouring blocks
 (verdict.decide_paired): the drift moves both blocks of a pair alike and cancels in their ratio.
+A benchmark whose policy says `sequential` (calibrated so) is judged after every segment and
+stops once its verdict is settled, the error spent over the looks (verdict.boundaries); the others
+measure every planned segment (--sequential, --fixed: every benchmark one way).
 Time benchmarks only. The table goes to out/compare.md and every block's samples, with the
 verdicts, to out/compare.json beside it (asv does not record this mode: nothing goes to results/).
 A benchmark that fails on one side is a row (`!` failing on HEAD, `*` fixed), and the others are
@@ -82,6 +86,40 @@ def segments_needed(labels: list[str]) -> int:
     return max(policy.policy_of(label).paired_segments for label in labels)
 
 
+def sequential_of(labels: list[str], sequential: bool | None = None) -> bool:
+    """Whether a unit is measured sequentially (a look after every segment, stopping once settled):
+    `sequential` when given (--sequential, --fixed), else its policy's (every label's)."""
+    if sequential is not None:
+        return sequential
+    try:
+        return all(policy.policy_of(label).sequential for label in labels)
+    except policy.PolicyError:  # a name the suite does not have: it fails as it runs, not here
+        return False
+
+
+def add_plan_options(parser: argparse.ArgumentParser, each: str = "") -> None:
+    """The options of every command that judges two sides: --factor, --blocks, --segments, and
+    --sequential or --fixed (args.sequential: True, False, or None for each benchmark's policy)."""
+    parser.add_argument("--factor", type=float, help=f"minimum effect for all (default: {describe_factor(None)})")
+    parser.add_argument("--blocks", type=int, help=f"blocks a side{each} (default: each benchmark's paired_blocks)")
+    parser.add_argument("--segments", type=int, help=f"fresh pairs of servers the blocks are split among{each} "
+                                                     "(default: each benchmark's paired_segments)")
+    looks = parser.add_mutually_exclusive_group()
+    looks.add_argument("--sequential", action="store_const", const=True, help="every benchmark: look after each "
+                       "segment and stop once settled (the error spent over the looks: verdict.boundaries)")
+    looks.add_argument("--fixed", action="store_const", const=False, dest="sequential", help="every benchmark: all "
+                       "its planned segments (default: sequential where its policy says so, calibrated so)")
+
+
+def check_plan(args) -> None:
+    """ToolError naming the fix for a --factor, --blocks or --segments no verdict can use."""
+    if args.factor is not None:
+        check_factor(args.factor)
+    if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or (args.segments is not None
+                                                                         and args.segments < 1):
+        raise ToolError(f"--blocks must be at least {verdict.MIN_PAIRS} and --segments 1 or more")
+
+
 class Pairs(NamedTuple):
     """One benchmark's blocks, BASE's and HEAD's in the order measured, and how many of them each
     segment holds (a fresh pair of servers each; empty: all in one). `planned`: the segments planned
@@ -128,13 +166,15 @@ def measured_code() -> str:
 
 
 def run_key(commits: list[str], configs: list[Path], units: list[list[str]], blocks: int | None, seconds: float,
-            segments: int | None) -> dict:
+            segments: int | None, sequential: bool | None = None) -> dict:
     """What makes blocks measured earlier the same measurement: the two commits and asv configurations
-    (their environments' dependencies), the units, their blocks and segments as measured (defaults
-    resolved: a changed default is another key), the block seconds and the code the servers run."""
+    (their environments' dependencies), the units, their blocks and segments as measured and whether
+    sequentially (defaults resolved: a changed default is another key), the block seconds and the
+    code the servers run."""
+    looks = [sequential_of(unit, sequential) for unit in units]
     return {"commits": list(commits), "units": units, "blocks": [blocks or blocks_needed(unit) for unit in units],
             "block_seconds": seconds, "segments": [segments or segments_needed(unit) for unit in units],
-            "code": measured_code(),
+            "code": measured_code(), **({"sequential": looks} if any(looks) else {}),
             "configs": hashlib.sha256("\0".join(Path(c).read_text() for c in configs).encode()).hexdigest()}
 
 
@@ -363,17 +403,17 @@ def load_note(units: list[list[str]]) -> str | None:
 
 def measure_all(pythons: tuple[Path, Path], units: list[list[str]], blocks: int | None, seconds: float,
                 logs: Path, segments: int | None = None, progress: Progress | None = None,
-                sequential: bool = False, factor: float | None = None,
+                sequential: bool | None = None, factor: float | None = None,
                 envs: tuple = (None, None)) -> tuple[dict[str, Pairs], dict[str, list]]:
     """Every unit, one after another: ({label: Pairs}, {label: [BASE's error,
     HEAD's error]} of the units that failed; the others are measured all the same). `progress`: as
-    `measure`'s, for every unit."""
+    `measure`'s, for every unit; `sequential`: for every unit, else each unit's policy's (sequential_of)."""
     measured, failed = {}, {}
     for unit in units:
         try:
             measured.update(measure(pythons, unit, blocks, seconds, logs, segments=segments, progress=progress,
                                     judged_with=max(1, sum(counts(label) for unit_ in units for label in unit_)),
-                                    sequential=sequential, factor=factor, envs=envs))
+                                    sequential=sequential_of(unit, sequential), factor=factor, envs=envs))
         except UnitFailed as exc:
             print(f"  {exc.labels[0]}{' and the rest of its unit' if len(exc.labels) > 1 else ''}: failed: {exc}",
                   file=sys.stderr, flush=True)
@@ -509,14 +549,8 @@ def main(argv=None) -> int:
                         help="measure nothing: judge again the blocks a comparison's JSON keeps (BASE and HEAD are its own)")
     parser.add_argument("--bench", "-b", action="append", default=[],
                         help="benchmark regex, repeatable (default: the quick selection)")
-    parser.add_argument("--blocks", type=int, help="blocks a side (default: each benchmark's paired_blocks)")
+    add_plan_options(parser)
     parser.add_argument("--block-seconds", type=float, default=0.5, help="seconds of samples a block (default 0.5)")
-    parser.add_argument("--segments", type=int, help="fresh pairs of servers the blocks are split among "
-                                                     "(default: each benchmark's paired_segments)")
-    parser.add_argument("--factor", type=float, help=f"minimum effect for all (default: {describe_factor(None)})")
-    parser.add_argument("--sequential", action="store_true",
-                        help="look after every segment and stop a benchmark once its verdict is settled (the error "
-                             "spent over the looks: verdict.boundaries); not yet calibrated")
     parser.add_argument("--profile", action="store_true",
                         help="profile every slower benchmark on both sides and link the diff pages")
     parser.add_argument("--profiles", type=Path, default=profile.PROFILES_DIR, help="where --profile writes")
@@ -534,11 +568,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     bench = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
     try:
-        if args.factor is not None:
-            check_factor(args.factor)
+        check_plan(args)
         if args.judge is not None:
-            if args.base or args.head or args.segments is not None and args.segments < 1:
-                raise PairedError("--judge takes BASE and HEAD from the file: give neither (and --segments 1 or more)")
+            if args.base or args.head:
+                raise PairedError("--judge takes BASE and HEAD from the file: give neither")
             refuse_unused(parser, args, {"judge", "base", "head", "segments", "factor", "markdown"}, "--judge")
             decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
             text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
@@ -549,10 +582,8 @@ def main(argv=None) -> int:
             return verdict_status(decisions)
         if not (args.base and args.head):
             raise PairedError("give BASE and HEAD (revisions), or --judge PAIRED_JSON")
-        if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or args.block_seconds < 0 \
-                or (args.segments is not None and args.segments < 1):
-            raise PairedError(f"--blocks must be at least {verdict.MIN_PAIRS}, --block-seconds 0 or more "
-                              "and --segments 1 or more")
+        if args.block_seconds < 0:
+            raise PairedError("--block-seconds must be 0 or more")
         conf = asvapi.config(args.config)
         commits = [resolve(conf, rev) for rev in (args.base, args.head)]
         configs = [args.config, side_config("results", args.config, args.workdir, "head")][::-1 if args.swap else 1]
@@ -574,9 +605,9 @@ def main(argv=None) -> int:
         logs = args.workdir / "paired-logs"
         logs.mkdir(parents=True, exist_ok=True)
         # kept until the JSON is written: the same command after an interruption resumes
-        key = run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments)
         progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
-                            {**key, "sequential": True} if args.sequential else key)
+                            run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments,
+                                    args.sequential))
         measuring = time.monotonic()
         measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress,
                                        args.sequential, args.factor)

@@ -92,7 +92,8 @@ bench: install data $(REPO_FOR_CONFIG) machine check
 history: install $(REPO_FOR_CONFIG) machine check
 	$(if $(REPO_FOR_CONFIG),$(PY) -m dask_bench.host.release_history --path $(DISTRIBUTED_REPO_PATH) --grow)
 	$(PY) -m dask_bench.host.chain $(if $(filter 1,$(ASV_RUNS)),--asv-runs $(if $(LATEST),--latest $(LATEST)), \
-	  --measure --workdir $(COMPARE_DIR)) $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) --config $(ASV_CONFIG)
+	  --measure --workdir $(COMPARE_DIR) $(if $(RELEASES)$(BENCH),,--markdown results/paired-history/chain.md)) \
+	  $(if $(RELEASES),--releases "$(RELEASES)") $(BENCH_ARGS) --config $(ASV_CONFIG)
 
 bisect-args:
 	@test -n "$(BENCH)" -a -n "$(GOOD)" -a -n "$(BAD)" || \

@@ -760,8 +760,10 @@ def test_the_history_is_a_chain_of_paired_verdicts_and_a_failed_pair_is_measured
     first, second, gap = chain.cumulative(row)
     assert gap is None and second[0] == pytest.approx(first[0] * row[1].decision.ratio)
     assert second[2] / second[1] > first[2] / first[1], "the band compounds"
-    text = chain.render(names, {label: row})
+    text = chain.render(names, {label: row}, tmp_path)
     assert "2 of 3 consecutive pairs" in text and "not compared yet: r2..r3" in text and "r1 -> r2" in text
+    assert "20 min 0 s of measuring" in text and "| r1..r2 | " in text and "| 10 min 0 s | 1 | 0 | 0 | 0 |" in text
+    assert f"{label}: r2 / r0 = {verdict.format_ratio(verdict.Decision('', *second))}" in text
     page = paired_chain(tmp_path, names, tmp_path)
     assert "r1 &rarr; r2" in page and "slower" in page and (tmp_path / "history-paired.png").stat().st_size > 5000
     # measuring: the missing pair fails at once (no repository), the stored pairs stay, exit 2
@@ -875,3 +877,14 @@ def test_the_readme_example_is_what_the_committed_comparison_printed():
     shown = [line for line in link.group(2).splitlines() if line.strip()]
     assert len(shown) >= 3 and all(line in printed for line in shown), \
         [line for line in shown if line not in printed]
+
+
+def test_the_committed_chain_is_what_the_history_prints_today():
+    """results/paired-history/chain.md (make history writes it) is the chain its pairs give by
+    today's rule: a pair added or a rule changed without it shows here."""
+    from dask_bench.host import chain
+
+    names = chain.releases()
+    committed = (chain.PAIRED_HISTORY / "chain.md").read_text()
+    assert chain.render(names, chain.links(names)) == committed, (
+        "stale: python -m dask_bench.host.chain --markdown results/paired-history/chain.md")

@@ -186,7 +186,7 @@ def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
     text = (f"### make history's detector on a known history of distributed {args.rev}\n\n{what}; "
             f"{len(others)} other flag(s){': ' + ', '.join(f'{l.before}..{l.after} {l.decision.verdict}' for l in others) if others else ''}"
             f": **{'as it should' if ok else 'NOT as it should'}** (each pair's table and blocks: {folder}).\n\n"
-            f"```\n{chain.render(names, chain.links(names, folder))}\n```\n")
+            f"```\n{chain.render(names, chain.links(names, folder), folder)}\n```\n")
     return text, 0 if ok else 1
 
 

@@ -8,10 +8,11 @@ Each pair of consecutive releases (results/distributed-releases.txt, oldest firs
 `./compare A B`, its table and blocks kept in results/paired-history/A..B.{md,json}. `--measure`
 measures the pairs that have no stored comparison, newest first, saying first how long that will
 take; a pair that fails (exit 2) stores nothing and is measured again next time, and an interrupted
-pair resumes from its kept segments. Without it, the chain is read and printed: per benchmark, the
-ratio of each release to the oldest of its chain (the product of the consecutive ratios) with a band
-that compounds the consecutive intervals (their log half-widths added in quadrature), and every step
-the paired verdict called slower or faster. `--asv-runs` is no verdict: asv runs of every tagged
+pair resumes from its kept segments. Then (or without it, measuring nothing) the chain is printed
+(`render`; --markdown also writes it: make history keeps results/paired-history/chain.md): each pair
+compared, every step the paired verdict called slower or faster, and per benchmark the newest release
+against the oldest of its chain (the product of the consecutive ratios) with a band that compounds
+the consecutive intervals (their log half-widths added in quadrature). `--asv-runs` is no verdict: asv runs of every tagged
 release of the repository asv measures, for the absolute timings of asv's pages, of the benchmarks
 without a successful result of their current version (asv's --skip-existing-successful: what is
 stored is kept, so an interrupted run resumes).
@@ -108,19 +109,50 @@ def estimate(folder: Path, pairs: int) -> str:
             "so far) plus the builds, a few minutes a release")
 
 
-def render(names: list[str], chain: dict[str, list[Link | None]]) -> str:
-    pairs = [f"{a}..{b}" for a, b in zip(names, names[1:])]
-    measured = [p for k, p in enumerate(pairs) if any(row[k] for row in chain.values())]
-    lines = [f"{len(measured)} of {len(pairs)} consecutive pairs compared side by side; "
-             f"{len(steps(chain))} step(s) called slower or faster", ""]
-    for link in steps(chain):
+def render(names: list[str], chain: dict[str, list[Link | None]], folder: Path = PAIRED_HISTORY) -> str:
+    """The chain for people: each compared pair (when and how long it was measured, its outcomes),
+    every step called slower or faster with its ratio and interval, and per benchmark the newest
+    release of its run against the oldest (`cumulative`)."""
+    pairs = list(zip(names, names[1:]))
+    compared = [k for k in range(len(pairs)) if any(row[k] for row in chain.values())]
+    meta = {}
+    for k in compared:
+        try:
+            data = json.loads(pair_path(*pairs[k], folder).read_text())
+            meta[k] = (data["date"][:10], data["machine"], float(data["seconds"]["measured"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            meta[k] = ("", "", math.nan)
+    total = sum(seconds for *_, seconds in meta.values() if not math.isnan(seconds))
+    found = steps(chain)
+    table = ["| pair | measured | machine | took | slower | faster | inconclusive | same |",
+             "|---|---|---|---:|---:|---:|---:|---:|"] if compared else []
+    for k in reversed(compared):
+        date, machine, seconds = meta[k]
+        outcome = paired.tally({label: row[k].decision for label, row in chain.items() if row[k]})
+        table.append(f"| {pairs[k][0]}..{pairs[k][1]} | {date} | {machine} | "
+                     f"{paired.duration(seconds) if not math.isnan(seconds) else ''} | "
+                     + " | ".join(str(n) for n in outcome.values()) + " |")
+    marked = ["Steps (consecutive releases the paired verdict called slower or faster):"] if found else []
+    for link in found:
         label = next(label for label, row in chain.items() if link in row)
-        lines.append(f"  {link.before} -> {link.after}  {label}: {verdict.format_ratio(link.decision)} "
-                     f"{link.decision.verdict}")
-    missing = [p for p in pairs if p not in measured]
-    if missing:
-        lines.append(f"not compared yet: {', '.join(missing)} (make history measures them)")
-    return "\n".join(lines)
+        marked.append(f"  {link.before} -> {link.after}  {label}: {verdict.format_ratio(link.decision)} "
+                      f"{link.decision.verdict}")
+    ends = []
+    for label, row in sorted(chain.items()):
+        band = cumulative(row)
+        last = max((k for k, value in enumerate(band) if value), default=None)
+        if last is not None and policy.counted(label):
+            first = next(k for k in range(last, -1, -1) if k == 0 or band[k - 1] is None)
+            ends.append(f"  {label}: {names[last + 1]} / {names[first]} = "
+                        f"{verdict.format_ratio(verdict.Decision('', *band[last]))}")
+    if ends:
+        ends.insert(0, "Newest against oldest of each run of compared pairs (the product of the consecutive "
+                       "ratios; the band compounds their 99% intervals):")
+    missing = [f"{a}..{b}" for k, (a, b) in enumerate(pairs) if k not in compared]
+    sections = [[f"{len(compared)} of {len(pairs)} consecutive pairs compared side by side; {len(found)} step(s) "
+                 f"called slower or faster; {paired.duration(total)} of measuring"], table, marked, ends,
+                [f"not compared yet: {', '.join(missing)} (make history measures them)"] if missing else []]
+    return "\n\n".join("\n".join(section) for section in sections if section) + "\n"
 
 
 def asv_runs(config: Path, wanted: list[str], latest: int, bench: str) -> int:
@@ -151,6 +183,8 @@ def main(argv=None) -> int:
     parser.add_argument("--folder", type=Path, default=PAIRED_HISTORY, help="where the pairs are kept")
     parser.add_argument("--asv-runs", action="store_true", help="instead: asv runs of the releases lacking results")
     parser.add_argument("--latest", type=int, default=0, help="with --asv-runs: only the newest N releases")
+    parser.add_argument("--markdown", type=Path, help="also write the chain here (make history: "
+                        "results/paired-history/chain.md)")
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
     args, rest = parser.parse_known_args(argv)  # the rest goes to ./compare (--workdir, ...)
     if rest and not args.measure:
@@ -183,7 +217,10 @@ def main(argv=None) -> int:
                     path.unlink(missing_ok=True)
         if failed:
             print(f"history: failed: {', '.join(failed)} (see above); the others are kept", file=sys.stderr)
-    print(render(names, links(names, args.folder)))
+    text = render(names, links(names, args.folder), args.folder)
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
     return 2 if failed else 0
 
 

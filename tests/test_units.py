@@ -888,3 +888,27 @@ def test_the_committed_chain_is_what_the_history_prints_today():
     committed = (chain.PAIRED_HISTORY / "chain.md").read_text()
     assert chain.render(names, chain.links(names)) == committed, (
         "stale: python -m dask_bench.host.chain --markdown results/paired-history/chain.md")
+
+
+def test_the_plan_options_are_tri_state_and_the_history_measures_every_segment(tmp_path, monkeypatch):
+    """--sequential and --fixed (shared by compare, bisect, ab, calibrate): True, False, or None for
+    each benchmark's policy, never both; make history's chain passes --fixed unless told otherwise."""
+    import argparse
+
+    from dask_bench.host import chain, paired
+
+    parser = argparse.ArgumentParser()
+    paired.add_plan_options(parser)
+    assert [parser.parse_args(argv).sequential for argv in ([], ["--sequential"], ["--fixed"])] == [None, True, False]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--fixed", "--sequential"])
+    label = "futures.SubmitLatency.time_map_gather('threads')"
+    assert paired.sequential_of([label]) and not paired.sequential_of([label], False)
+    assert not paired.sequential_of(["no.such.benchmark"])  # fails as it runs, not here
+    calls = []
+    monkeypatch.setattr(paired, "main", lambda argv: calls.append(argv) or 2)
+    for extra, expected in (([], "--fixed"), (["--sequential"], "--sequential")):
+        calls.clear()
+        chain.main(["--measure", "--releases", "r0 r1", "--folder", str(tmp_path), *extra])
+        (argv,) = calls
+        assert expected in argv and not ({"--fixed", "--sequential"} - {expected}) & set(argv), argv

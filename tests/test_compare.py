@@ -165,20 +165,20 @@ def test_a_calibration_flags_the_injection_judges_again_and_resumes(sleepy, tmp_
 
 
 def test_the_history_detector_flags_a_known_step_and_nothing_else(sleepy, tmp_path):
-    """make history's detector (the chain of paired comparisons) on 6 commits of which the fourth
+    """make history's detector (the chain of paired comparisons) on 4 commits of which the third
     injects 15 ms per submitted key in the client, the others empty: exactly that step is flagged,
-    slower, and no other pair."""
+    slower, and neither pair around it (the full-scale run of 6: results/calibration/history-*)."""
     markdown = tmp_path / "calibration.md"
-    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--history", "6", "--step-at", "3", "--sites",
+    proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--history", "4", "--step-at", "2", "--sites",
                "client", "--ms", "15", "-b", THREADS, "--blocks", "8", "--block-seconds", "0.2", "--segments", "1",
                "--config", sleepy["config"], "--workdir", sleepy["workdir"], "--markdown", markdown,
                env=sleepy["env"], timeout=1800)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     text = (tmp_path / "history-calibration.md").read_text()
-    assert "the known step h2-2026.8.0..h3-2026.8.0 (client 15 ms) flagged slower by 1 benchmark(s); 0 other flag(s)" \
+    assert "the known step h1-2026.8.0..h2-2026.8.0 (client 15 ms) flagged slower by 1 benchmark(s); 0 other flag(s)" \
         in text, text
-    assert "5 of 5 consecutive pairs compared side by side; 1 step(s)" in text and "h2-2026.8.0 -> h3-2026.8.0" in text
-    assert proc.stdout.count("[pair]") == 5
+    assert "3 of 3 consecutive pairs compared side by side; 1 step(s)" in text and "h1-2026.8.0 -> h2-2026.8.0" in text
+    assert proc.stdout.count("[pair]") == 3
     assert not list(psutil_processes("dask_bench.drive"))
 
 

@@ -663,9 +663,9 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     segments = segments_needed([fast])
     assert segments not in (1, 4) and segments_needed([slow]) == 1  # the test's premise
 
-    def entry(label, effect, alarms=0):
-        return {"benchmark": label, "aa": [{"verdict": "same"}] * 3, "false_alarms": alarms, "injections": {},
-                "detectable_effect": effect, "goal": calibrate.goal_of(label)}
+    def entry(label, effect, alarms=0, seconds=(None,) * 3):
+        return {"benchmark": label, "aa": [{"verdict": "same", **({"seconds": t} if t else {})} for t in seconds],
+                "false_alarms": alarms, "injections": {}, "detectable_effect": effect, "goal": calibrate.goal_of(label)}
 
     def write(name, date, entries, blocks, segments, machine="vm", mode="paired", sequential=False):
         (tmp_path / name).write_text(json.dumps({"mode": mode, "machine": machine, "date": date, "blocks": blocks,
@@ -674,7 +674,7 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
         return tmp_path / name
 
     assert sequential_of([fast]) and not sequential_of([slow])  # the test's premise
-    both = write("both.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.04), entry(slow, 0.12)],
+    both = write("both.json", "2026-11-01T00:00:00+00:00", [entry(fast, 0.04, seconds=(100, 130, 400)), entry(slow, 0.12)],
                  {fast: blocks_needed([fast]), slow: blocks_needed([slow])}, {fast: segments, slow: 1},
                  sequential={fast: True, slow: False})
     fixed = write("fixed.json", "2026-11-02T00:00:00+00:00", [entry(fast, 0.01)], blocks_needed([fast]), segments)
@@ -696,6 +696,11 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     assert "4.0%" in rows[fast] and "yes (≤5%)" in rows[fast] and "both.json (2026-11-01)" in rows[fast]
     assert "12.0%" in rows[slow] and "no (≤10%)" in rows[slow]
     assert "not calibrated at these defaults" in rows[error]
+    # how long its A/A verdicts took (median, worst), where the calibration recorded it, and the sums
+    assert "2 min 10 s (6 min 40 s)" in rows[fast] and "min" not in rows[slow]
+    assert ("the quick selection (`./compare`'s default): 2 min 10 s (worst 6 min 40 s) over 1 of 1 units; every "
+            "counted benchmark: 2 min 10 s (worst 6 min 40 s) over 1 of 3 units, 2 calibrated before times were "
+            "recorded") in text, text
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):

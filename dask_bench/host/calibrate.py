@@ -374,13 +374,42 @@ def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
     return found
 
 
-def render_coverage(labels: list[str], entries: list[dict | None], machine: str) -> str:
+def aa_seconds(entry: dict | None) -> list[float]:
+    """How long each A/A verdict of a coverage entry took (its unit's measuring time), where recorded."""
+    return [c["seconds"] for c in (entry or {}).get("aa", []) if c.get("seconds")]
+
+
+def time_line(labels: list[str], entries: list[dict | None], units: list[list[str]]) -> str:
+    """Time to an A/A verdict, from the calibrations' own runs: per unit (one server measures all its
+    labels at once) the median and worst, summed over the quick selection (./compare's default) and
+    over every counted benchmark; the units whose calibration recorded no times are counted apart."""
+    by_label = dict(zip(labels, entries))
+    parts = []
+    for name, chosen in (("the quick selection (`./compare`'s default)", "quick"), ("every counted benchmark", None)):
+        picked = [u for u in units if chosen is None or policy.policy_of(u[0]).selection == chosen]
+        timed = [times for u in picked if (times := aa_seconds(by_label.get(u[0])))]
+        if not timed:
+            continue
+        parts.append(f"{name}: {duration(sum(map(statistics.median, timed)))} (worst {duration(sum(map(max, timed)))})"
+                     f" over {len(timed)} of {len(picked)} units"
+                     + (f", {len(picked) - len(timed)} calibrated before times were recorded" if len(timed) < len(picked) else ""))
+    return ("\nTime to an A/A verdict, measuring only (builds apart), summed over the units measured one after "
+            "another, each unit's median (worst) over its calibration's A/A pairs: " + "; ".join(parts) + ".\n"
+            if parts else "")
+
+
+def render_coverage(labels: list[str], entries: list[dict | None], machine: str,
+                    units: list[list[str]] | None = None) -> str:
+    def took(e):
+        times = aa_seconds(e)
+        return f"{duration(statistics.median(times))} ({duration(max(times))})" if times else ""
+
     rows = [[label, f"{blocks_needed([label])}, {segments_needed([label])}"
              + (", sequential" if sequential_of([label]) else "")]
-            + (["not calibrated at these defaults", "", "", ""] if e is None else
+            + (["not calibrated at these defaults", "", "", "", ""] if e is None else
                [f"{e['false_alarms']}/{len(e['aa'])}",
                 "blind" if math.isnan(e["detectable_effect"]) else f"{e['detectable_effect'] * 100:.1f}%",
-                ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", f"{e['file']} ({e['date'][:10]})"])
+                ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", took(e), f"{e['file']} ({e['date'][:10]})"])
             for label, e in zip(labels, entries)]
     covered = [e for e in entries if e is not None]
     head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
@@ -389,18 +418,22 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str)
             f"calibrated, **{sum(map(met, covered))}** meet their goal, "
             f"**{sum(e['false_alarms'] for e in covered)}** A/A false alarms. Detectable effect: the worst A/A "
             f"pair's offset times the {verdict.CONFIDENCE:.0%} interval's half-width, never below the factor.\n\n")
-    headers = ["Benchmark", "Blocks, segments (looks)", "A/A false alarms", "Detectable effect", "Goal met", "Calibration"]
-    return head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+    headers = ["Benchmark", "Blocks, segments (looks)", "A/A false alarms", "Detectable effect", "Goal met",
+               "A/A time, median (worst)", "Calibration"]
+    return (head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
+            + time_line(labels, entries, units or [[label] for label in labels]))
 
 
 def summary(machine: str) -> str:
     """The coverage table of every counted benchmark a paired verdict judges (the suite's own list),
     each from the calibration its policy names."""
-    labels = [label for unit in listing(Path(sys.executable), policy.selection_regex("default"))["units"]
-              for label in unit if is_counted(label)]
+    units = [[label for label in unit if is_counted(label)]
+             for unit in listing(Path(sys.executable), policy.selection_regex("default"))["units"]]
+    units = [unit for unit in units if unit]
+    labels = [label for unit in units for label in unit]
     named = {label: (policy.CALIBRATION_DIR / name if (name := policy.policy_of(label).calibration) else None)
              for label in labels}
-    return render_coverage(labels, coverage(named, machine), machine)
+    return render_coverage(labels, coverage(named, machine), machine, units)
 
 
 def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:

@@ -744,6 +744,7 @@ def test_the_history_is_a_chain_of_paired_verdicts_and_a_failed_pair_is_measured
     the missing pair; the page shows it; make history's measuring keeps the stored pairs, reports the
     failed one and leaves it to the next run."""
     from dask_bench.host import chain, paired
+    from dask_bench.host.cli import ToolError
     from dask_bench.host.asv_config import derive
     from dask_bench.host.report import paired_chain
 
@@ -901,12 +902,19 @@ def test_the_plan_options_are_tri_state_and_the_history_measures_every_segment(t
     import argparse
 
     from dask_bench.host import chain, paired
+    from dask_bench.host.cli import ToolError
 
     parser = argparse.ArgumentParser()
     paired.add_plan_options(parser)
-    assert [parser.parse_args(argv).sequential for argv in ([], ["--sequential"], ["--fixed"])] == [None, True, False]
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--fixed", "--sequential"])
+
+    def planned(argv):
+        args = parser.parse_args(argv)
+        paired.check_plan(args)
+        return args.sequential
+
+    assert [planned(argv) for argv in ([], ["--sequential"], ["--fixed"])] == [None, True, False]
+    with pytest.raises(ToolError, match="exclude each other: give one"):
+        planned(["--fixed", "--sequential"])
     label = "futures.SubmitLatency.time_map_gather('threads')"
     assert paired.sequential_of([label]) and not paired.sequential_of([label], False)
     assert not paired.sequential_of(["no.such.benchmark"])  # fails as it runs, not here

@@ -104,15 +104,19 @@ def add_plan_options(parser: argparse.ArgumentParser, each: str = "") -> None:
     parser.add_argument("--blocks", type=int, help=f"blocks a side{each} (default: each benchmark's paired_blocks)")
     parser.add_argument("--segments", type=int, help=f"fresh pairs of servers the blocks are split among{each} "
                                                      "(default: each benchmark's paired_segments)")
-    looks = parser.add_mutually_exclusive_group()
-    looks.add_argument("--sequential", action="store_const", const=True, help="every benchmark: look after each "
-                       "segment and stop once settled (the error spent over the looks: verdict.boundaries)")
-    looks.add_argument("--fixed", action="store_const", const=False, dest="sequential", help="every benchmark: all "
-                       "its planned segments (default: sequential where its policy says so, calibrated so)")
+    parser.add_argument("--sequential", action="store_const", const=True, help="every benchmark: look after each "
+                        "segment and stop once settled (the error spent over the looks: verdict.boundaries)")
+    parser.add_argument("--fixed", action="store_true", help="every benchmark: all its planned segments "
+                        "(default: sequential where its policy says so, calibrated so)")
 
 
 def check_plan(args) -> None:
-    """ToolError naming the fix for a --factor, --blocks or --segments no verdict can use."""
+    """ToolError naming the fix for a --factor, --blocks or --segments no verdict can use, or for
+    --sequential with --fixed (one line, not argparse's usage); then args.sequential is True, False
+    (--fixed) or None (each benchmark's policy)."""
+    if args.fixed and args.sequential:
+        raise ToolError("--sequential and --fixed (SEQUENTIAL=1, FIXED=1) exclude each other: give one")
+    args.sequential = False if args.fixed else args.sequential
     if args.factor is not None:
         check_factor(args.factor)
     if (args.blocks is not None and args.blocks < verdict.MIN_PAIRS) or (args.segments is not None

@@ -213,6 +213,9 @@ def test_paired_flags_a_slower_submission_path_and_stops_cleanly(sleepy, tmp_pat
         assert len(entry["blocks"]["base"]) == len(entry["blocks"]["head"]) == 10, label
         assert all(len(block) >= 1 and all(s > 0 for s in block) for block in entry["blocks"]["head"]), label
         assert entry["low"] <= entry["ratio"] <= entry["high"], label
+        # how long the unit took, and of it starting and stopping its servers (a cluster each: seconds)
+        assert 0 < entry["fixed_seconds"] < entry["seconds"], label
+    assert "of it starting and stopping clusters" in markdown.read_text().splitlines()[0]
 
     def row_of(name):
         (row,) = [line for line in markdown.read_text().splitlines() if name in line]

@@ -830,16 +830,17 @@ def test_the_sequential_rule_stops_early_on_a_large_change_and_never_calls_an_aa
 def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_each_verdict():
     """calibrate's matrix from paired decisions: an A/A pair called slower is a false alarm, one
     inconclusive is not; the rate's upper bound is Clopper-Pearson's (0 in n: 1 - 0.05^(1/n)); the
-    time to verdict per outcome is the median and the worst of the pairs that recorded it."""
-    from dask_bench.host import calibrate
+    time to verdict per outcome is the median and the worst of the pairs that recorded it, with the
+    share of it spent starting and stopping servers."""
+    from dask_bench.host import calibrate, paired
 
     label = "futures.SubmitLatency.time_submit_result('threads')"
     same = verdict.Decision("same", 1.0, 0.99, 1.01, 0.5, 0.5, 1.05)
     decided = {f"A/A {k}": {label: same} for k in range(1, 5)}
     decided["A/A 5"] = {label: verdict.replace(same, verdict="inconclusive", low=0.9, high=1.1)}
     decided["client 1 ms"] = {label: verdict.Decision("slower", 1.3, 1.2, 1.4, 1e-6, 1e-6, 1.05)}
-    seconds = {side: {label: 60.0 * k} for k, side in enumerate(decided, 1)}
-    (entry,) = calibrate.matrix(decided, None, seconds)
+    kept = {side: {label: paired.Pairs([], [], seconds=60.0 * k, fixed=6.0 * k)} for k, side in enumerate(decided, 1)}
+    (entry,) = calibrate.matrix(decided, None, kept)
     assert (entry["false_alarms"], entry["inconclusive"], len(entry["aa"])) == (0, 1, 5)
     text = calibrate.render([entry], "2026.8.0", None, 5, ["REV", *decided], "vm", "measured")
     assert "0 false alarm(s) in 5 A/A verdicts (1 benchmarks)" in text
@@ -847,6 +848,7 @@ def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_ea
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     assert "2 min 30 s" in rows["same"] and "4 min 0 s" in rows["same"]  # median and worst of 1-4 min
     assert "6 min 0 s" in rows["slower"] and "**slower** 1.30" in text
+    assert rows["same"].rstrip(" |").endswith("10%")  # the share starting and stopping servers
     decided["A/A 1"] = {label: verdict.replace(same, verdict="slower", ratio=1.2, low=1.1, high=1.3)}
     (entry,) = calibrate.matrix(decided, None)
     assert entry["false_alarms"] == 1 and "1 false alarm(s) in 5" in calibrate.false_alarm_bound([entry])

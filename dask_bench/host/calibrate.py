@@ -200,10 +200,11 @@ def goal_of(benchmark: str) -> float:
 
 
 def matrix(decided: dict[str, dict[str, verdict.Decision]], factor: float | None,
-           seconds: dict[str, dict[str, float]] | None = None) -> list[dict]:
+           kept: dict[str, dict[str, Pairs]] | None = None) -> list[dict]:
     """One entry per counted benchmark: its A/A verdicts and false alarms, the detectable effect the
-    worst A/A pair implies, each injection's verdict, and (when known) each verdict's seconds."""
-    seconds = seconds or {}
+    worst A/A pair implies, each injection's verdict, and (when known) each verdict's seconds and,
+    of them, the seconds starting and stopping servers (`kept`: each side's Pairs)."""
+    kept = kept or {}
     table = []
     for name in sorted({label for decisions in decided.values() for label in decisions if is_counted(label)}):
         entry = {"benchmark": name, "aa": [], "injections": {}}
@@ -211,8 +212,10 @@ def matrix(decided: dict[str, dict[str, verdict.Decision]], factor: float | None
             d = decisions.get(name)
             if d is None:
                 continue
+            pairs = kept.get(side, {}).get(name)
             cell = {"verdict": d.verdict, "ratio": d.ratio, "low": d.low, "high": d.high, "p": d.p,
-                    **({"seconds": seconds[side][name]} if seconds.get(side, {}).get(name) else {})}
+                    **({"seconds": pairs.seconds} if pairs and pairs.seconds else {}),
+                    **({"fixed_seconds": pairs.fixed} if pairs and pairs.fixed else {})}
             if side.startswith("A/A"):
                 cell["detectable_effect"] = verdict.detectable_effect(d, factor_of(name, factor))
                 entry["aa"].append(cell)
@@ -269,17 +272,19 @@ def false_alarm_bound(table: list[dict]) -> str:
 def times_to_verdict(table: list[dict]) -> str:
     """Per outcome, the median and worst seconds a verdict took (the unit's measuring time), over
     every pair of the matrix that recorded it; "" when none did."""
-    by_outcome: dict[str, list[float]] = {}
+    by_outcome: dict[str, list[tuple[float, float]]] = {}
     for e in table:
         for c in [*e["aa"], *e["injections"].values()]:
             if c.get("seconds"):
-                by_outcome.setdefault(c["verdict"], []).append(c["seconds"])
+                by_outcome.setdefault(c["verdict"], []).append((c["seconds"], c.get("fixed_seconds", math.nan)))
     if not by_outcome:
         return ""
-    rows = [[outcome, len(times), duration(statistics.median(times)), duration(max(times))]
+    rows = [[outcome, len(times), duration(statistics.median(t for t, _ in times)), duration(max(t for t, _ in times)),
+             "" if any(math.isnan(f) for _, f in times) else f"{statistics.median(f / t for t, f in times):.0%}"]
             for outcome, times in sorted(by_outcome.items())]
-    return ("\nTime to verdict per benchmark (its unit's measuring time, builds apart):\n\n"
-            + tabulate.tabulate(rows, headers=["verdict", "pairs", "median", "worst"], tablefmt="github",
+    return ("\nTime to verdict per benchmark (its unit's measuring time, builds apart; fixed: the share spent "
+            "starting and stopping servers and clusters, median):\n\n"
+            + tabulate.tabulate(rows, headers=["verdict", "pairs", "median", "worst", "fixed"], tablefmt="github",
                                 disable_numparse=True) + "\n")
 
 
@@ -339,10 +344,9 @@ def judge_again(path: Path, factor: float | None) -> str:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CalibrationError(f"{path}: not a calibration's JSON that keeps its blocks ({exc}); "
                                "calibrations before the blocks were kept cannot be judged again") from None
-    seconds = {side: {label: p.seconds for label, p in by_label.items()} for side, by_label in pairs.items()}
     method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
               "as `./compare` judges today")
-    return render(matrix(decided, factor, seconds), data["rev"], factor, sum(n.startswith("A/A") for n in commits),
+    return render(matrix(decided, factor, pairs), data["rev"], factor, sum(n.startswith("A/A") for n in commits),
                   list(commits), data.get("machine", "unknown"), method)
 
 
@@ -523,8 +527,7 @@ def main(argv=None) -> int:
     except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
-    table = matrix(decided, args.factor, {side: {label: p.seconds for label, p in by_label.items()}
-                                          for side, by_label in kept.items()})
+    table = matrix(decided, args.factor, kept)
     labels = [e["benchmark"] for e in table]
     blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
     segments = {args.segments} if args.segments else {segments_needed([label]) for label in labels}

@@ -133,12 +133,14 @@ class Pairs(NamedTuple):
     segments: tuple = ()
     planned: int = 0
     seconds: float = 0.0  # how long its unit took to measure, kept segments included (0: not known)
+    fixed: float = 0.0    # of those seconds, starting and stopping its servers and their clusters
 
     def record(self) -> dict:
         """How a comparison's JSON (out/compare.json), and a paired calibration's JSON, keep them."""
         return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments),
                 **({"planned_segments": self.planned} if self.planned else {}),
-                **({"seconds": round(self.seconds, 1)} if self.seconds else {})}
+                **({"seconds": round(self.seconds, 1)} if self.seconds else {}),
+                **({"fixed_seconds": round(self.fixed, 1)} if self.fixed else {})}
 
     @property
     def alpha(self) -> float:
@@ -157,7 +159,7 @@ class Pairs(NamedTuple):
             raise ValueError(f"{len(before)} blocks but segments of {sum(recorded)}")
         return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
                                                else ()), int(record.get("planned_segments", 0)),
-                   float(record.get("seconds", 0.0)))
+                   float(record.get("seconds", 0.0)), float(record.get("fixed_seconds", 0.0)))
 
 
 def measured_code() -> str:
@@ -215,14 +217,16 @@ class Progress:
             pass
         return 0, [[], []]
 
-    def keep(self, labels: list[str], segments: int, measured: list[list[dict]], seconds: float = 0.0) -> None:
-        self.units[labels[0]] = {"segments": segments, "blocks": measured, "seconds": seconds}
+    def keep(self, labels: list[str], segments: int, measured: list[list[dict]], seconds: float = 0.0,
+             fixed: float = 0.0) -> None:
+        self.units[labels[0]] = {"segments": segments, "blocks": measured, "seconds": seconds, "fixed": fixed}
         self._partial.write_text(json.dumps({"key": self.key, "units": self.units}) + "\n")
         os.replace(self._partial, self.path)
 
-    def seconds(self, labels: list[str]) -> float:
-        """How long the kept segments of the unit `labels` took to measure (0 when not known)."""
-        value = self.units.get(labels[0], {}).get("seconds", 0.0)
+    def seconds(self, labels: list[str], what: str = "seconds") -> float:
+        """How long the kept segments of the unit `labels` took to measure (0 when not known); what
+        "fixed": of it, starting and stopping servers."""
+        value = self.units.get(labels[0], {}).get(what, 0.0)
         return float(value) if isinstance(value, (int, float)) else 0.0
 
     def discard(self) -> None:
@@ -311,13 +315,14 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
             f"({progress.path})", flush=True)
     looked, started = segments, time.monotonic()
     before = progress.seconds(labels) if progress and done else 0.0  # the kept segments' own time
+    fixed = progress.seconds(labels, "fixed") if progress and done else 0.0
     for segment in range(segments):
         if segment >= done:
             suffix = f"-{segment + 1}" if segments > 1 else ""
-            _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")],
-                     sizes[segment], seconds, measured, envs)
+            fixed += _segment(pythons, labels, [logs / f"{side}-{name}{suffix}.log" for side in ("base", "head")],
+                              sizes[segment], seconds, measured, envs)
             if progress:
-                progress.keep(labels, segment + 1, measured, before + time.monotonic() - started)
+                progress.keep(labels, segment + 1, measured, before + time.monotonic() - started, fixed)
         if sequential and segment + 1 < segments and segment + 1 >= done:
             looks = look(measured, labels, sizes, segment + 1, factor)
             if all(settled(d, judged_with) for d in looks.values()):
@@ -329,7 +334,8 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
     count = sum(sizes[:looked])
     kept = sizes[:looked] if looked > 1 else ()
     by_label = {label: Pairs(*([block[label] for block in side[:count]] for side in measured), kept,
-                             segments if sequential and segments > 1 else 0, before + time.monotonic() - started)
+                             segments if sequential and segments > 1 else 0, before + time.monotonic() - started,
+                             fixed)
                 for label in labels}
     for label, (before, after, *_) in by_label.items():
         log(f"  {label}: {len(before)} blocks a side{f' in {looked} segments' if looked > 1 else ''}, "
@@ -368,10 +374,13 @@ def segment_sizes(blocks: int, segments: int) -> tuple[int, ...]:
 
 
 def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], count: int, seconds: float,
-             measured: list[list[dict]], envs: tuple = (None, None)) -> None:
-    """`count` more blocks a side on a new pair of servers, appended to `measured` (ABBA, continuing)."""
+             measured: list[list[dict]], envs: tuple = (None, None)) -> float:
+    """`count` more blocks a side on a new pair of servers, appended to `measured` (ABBA, continuing);
+    the seconds spent starting the servers (until both are warm) and stopping them: its fixed cost."""
+    started = time.monotonic()
     servers = [Server(python, labels, log, env) for python, log, env in zip(pythons, logs, envs)]
     errors: list[str | None] = [None, None]
+    blocks = 0.0
     try:
         for i, server in enumerate(servers):  # both are tried: which side fails is the verdict
             try:
@@ -380,6 +389,7 @@ def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], co
                 errors[i] = str(exc)
         if any(errors):
             raise UnitFailed(labels, errors)
+        blocks = time.monotonic()
         for _ in range(count):
             b = len(measured[0])
             for side in ((0, 1) if b % 2 == 0 else (1, 0)):  # ABBA: neither side always goes first
@@ -388,11 +398,13 @@ def _segment(pythons: tuple[Path, Path], labels: list[str], logs: list[Path], co
                 except PairedError as exc:
                     errors[side] = str(exc)
                     raise UnitFailed(labels, errors) from None
+        blocks = time.monotonic() - blocks
     finally:
         for server in servers:  # both end at once
             server.finish()
         for server in servers:
             server.close()
+    return time.monotonic() - started - blocks
 
 
 def load_note(units: list[list[str]]) -> str | None:
@@ -461,9 +473,13 @@ def duration(seconds: float) -> str:
 
 def headline(decisions: dict[str, verdict.Decision], machine: str, took: dict | None = None) -> str:
     """The one line a CI job posts: '1 slower, 0 faster, 2 inconclusive, 3 same (measured in 4 min 5 s,
-    built in 3 min 1 s, machine vm)'."""
+    0 min 40 s of it starting and stopping clusters, built in 3 min 1 s, machine vm)'."""
     counts_ = tally(decisions)
-    spent = "".join(f"{what} in {duration(took[what])}, " for what in ("measured", "built") if took and what in took)
+    took = {what: value for what, value in (took or {}).items() if value}
+    spent = "".join(f"{what} in {duration(took[what])}, "
+                    + (f"{duration(took['fixed'])} of it starting and stopping clusters, "
+                       if what == "measured" and "fixed" in took else "")
+                    for what in ("measured", "built") if what in took)
     failed = sum(d.verdict == "failed" for d in decisions.values())
     return (", ".join(f"**{n} {name}**" if n and name in ("slower", "inconclusive") else f"{n} {name}"
                       for name, n in counts_.items())
@@ -616,6 +632,7 @@ def main(argv=None) -> int:
         measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress,
                                        args.sequential, args.factor)
         took["measured"] = time.monotonic() - measuring
+        took["fixed"] = sum(measured[unit[0]].fixed for unit in units if unit[0] in measured)
     except ToolError as exc:
         print(f"compare: error: {exc}", file=sys.stderr)
         return 2

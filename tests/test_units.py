@@ -692,6 +692,8 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
         assert calibrate.coverage({label: path}, "vm") == [None], path.name
     text = calibrate.render_coverage([fast, slow, error], got, "vm")
     assert "**2 of 3** calibrated, **1** meet their goal, **0** A/A false alarms" in text  # 12% misses 10%
+    assert f"0 false alarm(s) in 6 A/A verdicts (2 benchmarks): the false-alarm rate per benchmark and pair is " \
+           f"below {1 - 0.05 ** (1 / 6):.1%}" in text
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
     assert "4.0%" in rows[fast] and "yes (≤5%)" in rows[fast] and "both.json (2026-11-01)" in rows[fast]
     assert "12.0%" in rows[slow] and "no (≤10%)" in rows[slow]

@@ -425,7 +425,7 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str,
     headers = ["Benchmark", "Blocks, segments (looks)", "A/A false alarms", "Detectable effect", "Goal met",
                "A/A time, median (worst)", "Calibration"]
     return (head + tabulate.tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n"
-            + time_line(labels, entries, units or [[label] for label in labels]))
+            + false_alarm_bound(covered) + time_line(labels, entries, units or [[label] for label in labels]))
 
 
 def summary(machine: str) -> str:

@@ -38,8 +38,7 @@ class Throughput(ClusterBenchmark):
                                                 task_ms / 1000)
 
     time_resubmit_window.paired_blocks = {"4, 1": 60}
-    time_resubmit_window.calibration = {"4, 1": "paired-2026.8.0-families-60blocks.json"}
-    calibration = "paired-2026.8.0-families-30blocks.json"
+    calibration = "paired-2026.8.0-throughput-5aa-2026-12-05.json"
 
 
 def rosenbrock_score(x: float, y: float) -> float:

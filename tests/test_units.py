@@ -168,6 +168,22 @@ def test_a_table_of_many_benchmarks_is_judged_together():
     assert verdict.adjusted([chance])[0].verdict == "slower"  # alone, nothing to adjust for
 
 
+def test_the_headline_counts_outcomes_and_says_every_time_it_knows():
+    """The line a CI job posts: counted outcomes (the baselines' left out), the time measuring and of
+    it starting and stopping clusters (when known), the build's even when nothing was to build."""
+    from dask_bench.host import paired
+
+    slower = verdict.Decision("slower", 1.2, 1.1, 1.3, 1e-6, 1e-6, 1.05)
+    same = verdict.Decision("same", 1.0, 0.99, 1.01, 0.5, 0.5, 1.05)
+    decisions = {"futures.SubmitLatency.time_map_gather('threads')": slower,
+                 "futures.SubmitLatency.time_submit_result('threads')": same,
+                 "baselines.SubmitLatency.time_submit_result": slower}
+    line = paired.headline(decisions, "vm", {"measured": 245.0, "fixed": 40.0, "built": 0.4})
+    assert line == ("**1 slower**, 0 faster, 0 inconclusive, 1 same (measured in 4 min 5 s, 0 min 40 s of it "
+                    "starting and stopping clusters, built in 0 min 0 s, machine vm)"), line
+    assert "starting" not in paired.headline(decisions, "vm", {"measured": 245.0, "fixed": 0.0})
+
+
 # -- fresh_keys --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make", [
@@ -599,6 +615,8 @@ def test_a_paired_unit_that_fails_on_one_side_is_a_row_and_the_others_are_still_
     assert paired.main(["--judge", str(path), "--blocks", "10", "-b", "x"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "--bench, --blocks would be ignored" in error, error
+    assert paired.main(["--judge", str(path), "--fixed"]) == 2  # named as given, not as it resolves
+    assert ": --fixed would be ignored" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == [
         f"{side}-{works}-{segment}.log" for side in ("base", "head") for segment in (1, 2)]
 
@@ -712,7 +730,8 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     with pytest.raises(calibrate.CalibrationError, match="no-date.json: not a paired calibration's JSON"):
         calibrate.coverage({fast: no_date}, "vm")
     for argv, needle in ((["--summary", "2026.8.0"], "give no revision"), (["--summary", "--aa", "2"], "--aa"),
-                         (["2026.8.0", "--machine", "vm"], "--machine goes with --summary")):
+                         (["2026.8.0", "--machine", "vm"], "--machine goes with --summary"),
+                         (["--judge", str(broken), "--fixed"], ": --fixed would be ignored")):
         assert calibrate.main(argv) == 2, argv
         err = capsys.readouterr().err
         assert needle in err and err.count("\n") == 1, err

@@ -486,14 +486,14 @@ def main(argv=None) -> int:
     if args.machine is not None:
         print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
         return 2
+    if args.judge is not None:  # its unused options refused before check_plan resolves --fixed
+        return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
+                                  lambda: check_plan(args) or judge_again(args.judge, args.factor))
     try:
         check_plan(args)
     except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
-    if args.judge is not None:
-        return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
-                                  lambda: judge_again(args.judge, args.factor))
     args.markdown = args.markdown or OUT_DIR / "calibration.md"
     try:
         if not args.rev:

@@ -475,7 +475,7 @@ def headline(decisions: dict[str, verdict.Decision], machine: str, took: dict | 
     """The one line a CI job posts: '1 slower, 0 faster, 2 inconclusive, 3 same (measured in 4 min 5 s,
     0 min 40 s of it starting and stopping clusters, built in 3 min 1 s, machine vm)'."""
     counts_ = tally(decisions)
-    took = {what: value for what, value in (took or {}).items() if value}
+    took = {what: value for what, value in (took or {}).items() if value or what != "fixed"}  # fixed 0: not known
     spent = "".join(f"{what} in {duration(took[what])}, "
                     + (f"{duration(took['fixed'])} of it starting and stopping clusters, "
                        if what == "measured" and "fixed" in took else "")
@@ -588,11 +588,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     bench = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
     try:
-        check_plan(args)
-        if args.judge is not None:
+        if args.judge is not None:  # before check_plan, which resolves --fixed into args.sequential
             if args.base or args.head:
                 raise PairedError("--judge takes BASE and HEAD from the file: give neither")
             refuse_unused(parser, args, {"judge", "base", "head", "segments", "factor", "markdown"}, "--judge")
+        check_plan(args)
+        if args.judge is not None:
             decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
             text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
             print(text)

@@ -47,9 +47,10 @@ class ComputePersist(ClusterBenchmark):
     def time_sum_persisted(self):
         self.got_sum = workloads.compute(self.client, self.sum_persisted)
 
-    time_sum_from_disk.calibration = "paired-2026.8.0-families-30blocks.json"
+    time_sum_from_disk.paired_blocks = 60
+    time_sum_from_disk.calibration = "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"
     time_sum_persisted.paired_blocks = 60
-    time_sum_persisted.calibration = "paired-2026.8.0-families-60blocks.json"
+    time_sum_persisted.calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
 
     def time_persist(self):
         self.got_persisted = workloads.persist(self.client, self.array_to_persist)

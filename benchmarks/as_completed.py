@@ -37,7 +37,8 @@ class Throughput(ClusterBenchmark):
         self.got_completed = workloads.resubmit(self.client, WINDOW, workloads.IN_FLIGHT_PER_WORKER * workers,
                                                 task_ms / 1000)
 
-    time_resubmit_window.paired_blocks = {"4, 1": 60}
+    time_resubmit_window.paired_blocks = {"4": 120}
+    time_resubmit_window.calibration = {"4": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"}
     calibration = "paired-2026.8.0-throughput-5aa-2026-12-05.json"
 
 
@@ -72,7 +73,9 @@ class RosenbrockSearch(ClusterBenchmark):
         self.got_search = workloads.rosenbrock_search(self.client, SEARCH_SEED, shrink=SEARCH_SHRINK,
                                                       seconds=SEARCH_TASK_SECONDS)
 
-    calibration = "paired-2026.8.0-families-30blocks.json"
+    time_search.paired_blocks = {"2": 60}
+    time_search.calibration = {"2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"}
+    calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
 
 
 class LargeResubmit(ClusterBenchmark):

@@ -28,8 +28,8 @@ class AccountsBag(ClusterBenchmark):
     def time_alice_mean(self, workers):
         self.got_mean = workloads.compute(self.client, self.mean_graph)
 
-    time_alice_mean.paired_blocks = {"4": 60}
+    time_alice_mean.paired_blocks = {"4": 60, "2": 60}
     time_alice_mean.paired_segments = {"4": 8}
     time_alice_mean.calibration = {"4": "paired-2026.8.0-rest-60blocks-8segments.json",
-                                   "1": "paired-2026.8.0-families-30blocks.json",
-                                   "2": "paired-2026.8.0-families-30blocks.json"}
+                                   "1": "paired-2026.8.0-single-segment-5aa-2026-12-05.json",
+                                   "2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"}

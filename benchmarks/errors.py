@@ -32,7 +32,7 @@ class ErrorPath(ClusterBenchmark):
     def time_recreate_error_locally(self):
         self.got_error = workloads.recreate_error(self.client, self.failed)
 
-    time_error_surfaces.calibration = "paired-2026.8.0-families-30blocks.json"
+    time_error_surfaces.calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
     time_recreate_error_locally.paired_blocks = 60
     time_recreate_error_locally.paired_segments = 8
     time_recreate_error_locally.calibration = "paired-2026.8.0-rest-60blocks-8segments.json"

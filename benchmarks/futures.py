@@ -63,7 +63,7 @@ class SubmitLatency(ClusterBenchmark):
     def time_compute_delayed(self, workers):
         self.got_delayed = workloads.compute_delayed(self.client)
 
-    calibration = "paired-2026.8.0-futures-defaults-gc-on.json"  # the rest of the class
+    calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"  # the rest of the class
 
 
 class LargeMap(ClusterBenchmark):

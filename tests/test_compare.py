@@ -167,7 +167,7 @@ def test_a_calibration_flags_the_injection_judges_again_and_resumes(sleepy, tmp_
 def test_the_history_detector_flags_a_known_step_and_nothing_else(sleepy, tmp_path):
     """make history's detector (the chain of paired comparisons) on 4 commits of which the third
     injects 15 ms per submitted key in the client, the others empty: exactly that step is flagged,
-    slower, and neither pair around it (the full-scale run of 6: results/calibration/history-*)."""
+    slower, and neither pair around it (the full-scale run of 6: docs/evidence/history-*)."""
     markdown = tmp_path / "calibration.md"
     proc = run(PY, "-m", "dask_bench.host.calibrate", "2026.8.0", "--history", "4", "--step-at", "2", "--sites",
                "client", "--ms", "15", "-b", THREADS, "--blocks", "8", "--block-seconds", "0.2", "--segments", "1",

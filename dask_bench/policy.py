@@ -9,7 +9,7 @@
 | `counted`         | True        | False: shown, never counted in a verdict (the baselines)               |
 | `selection`       | "default"   | "quick": also in the default comparison; "default": make bench and full comparisons; "load": make load only |
 | `sequential`      | False       | True: a comparison looks after every segment and stops once settled (calibrated so) |
-| `calibration`     | None        | the committed calibration (results/calibration/NAME) its detectable effect rests on |
+| `calibration`     | None        | the committed calibration (results/calibration/NAME) its detectable effect rests on; a tuple of names measured at the same plan pools their A/A pairs |
 
 A value set on the method (`time_x.factor = 1.05`) wins over the class's, which wins over its base
 classes' and then the module's, as asv reads its own attributes. A value may be a dict from the
@@ -49,12 +49,18 @@ class Policy:
     counted: bool
     selection: str
     sequential: bool
-    calibration: str | None
+    calibration: str | tuple | None
 
     @property
     def goal(self) -> float:
         """The detectable effect the calibration must show, as a fraction (0.05 for a factor of 1.05)."""
         return round(self.factor - 1, 6)
+
+    @property
+    def calibrations(self) -> tuple:
+        """The names of the calibrations it rests on (one, several whose A/A pairs pool, or none)."""
+        return () if self.calibration is None else (self.calibration,) if isinstance(self.calibration, str) \
+            else tuple(self.calibration)
 
 
 @dataclass
@@ -70,7 +76,7 @@ def _literal(node: ast.AST, where: str):
     try:
         return ast.literal_eval(node)
     except ValueError:
-        raise PolicyError(f"{where}: a policy attribute must be a literal (a number, string, bool or dict)") from None
+        raise PolicyError(f"{where}: a policy attribute must be a literal (a number, string, bool, tuple or dict)") from None
 
 
 def _read_module(path: Path) -> tuple[dict, dict[str, _Class]]:
@@ -152,6 +158,8 @@ def policy_of(label: str, benchmark_dir: Path = BENCHMARK_DIR) -> Policy:
                 if picked is not None:
                     values[key] = picked
                     break
+    if isinstance(values["calibration"], list):
+        values["calibration"] = tuple(values["calibration"])
     return _checked(Policy(**values), label)
 
 
@@ -168,8 +176,10 @@ def _checked(policy: Policy, label: str) -> Policy:
             problems.append(f"{name} {getattr(policy, name)!r} must be True or False")
     if policy.selection not in SELECTIONS:
         problems.append(f"selection {policy.selection!r} must be one of {', '.join(SELECTIONS)}")
-    if policy.calibration is not None and not (CALIBRATION_DIR / str(policy.calibration)).is_file():
-        problems.append(f"calibration {policy.calibration!r} is not a file of {CALIBRATION_DIR}")
+    names = policy.calibration if isinstance(policy.calibration, (tuple, list)) else (policy.calibration,)
+    for name in names:
+        if name is not None and not (isinstance(name, str) and (CALIBRATION_DIR / name).is_file()):
+            problems.append(f"calibration {name!r} is not a file of {CALIBRATION_DIR}")
     if problems:
         raise PolicyError(f"{label}: {'; '.join(problems)}")
     return policy

@@ -62,6 +62,13 @@ def test_the_method_wins_over_the_class_its_bases_and_the_module(suite):
     plain = policy.policy_of("other.Plain.time_x", suite)
     assert plain == policy.Policy(**policy.DEFAULTS), "undeclared: the documented defaults"
     assert plain.goal == pytest.approx(0.10)
+    assert plain.calibrations == ()
+
+
+def test_a_tuple_or_list_of_calibrations_names_each(suite):
+    (suite / "mod.py").write_text(SUITE.replace("    paired_blocks = 40", "    calibration = ['detection.md', 'detection.md']"))
+    found = policy.policy_of("mod.Latency.time_two('threads')", suite)
+    assert found.calibrations == ("detection.md", "detection.md") and isinstance(found.calibration, tuple)
 
 
 def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite):
@@ -83,6 +90,7 @@ def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite)
     ("    selection = 'nightly'", "selection 'nightly' must be one of quick, default, load"),
     ("    selection = {'processes': 'load'}", "selection is one value for the whole benchmark"),
     ("    calibration = 'nowhere.json'", "calibration 'nowhere.json' is not a file of"),
+    ("    calibration = ('detection.md', 'nowhere.json')", "calibration 'nowhere.json' is not a file of"),
     ("    sequential = 'yes'", "sequential 'yes' must be True or False"),
     ("    factor = 1 + 0.05", "must be a literal"),
 ])
@@ -111,9 +119,10 @@ def test_every_benchmark_of_the_suite_has_a_valid_policy_and_the_calibration_it_
     for label in labels:
         found = policy.policy_of(label)
         if found.counted and found.selection != "load" and ".time_" in label:
-            assert found.calibration, f"{label} names no calibration"
-            data = json.loads((policy.CALIBRATION_DIR / found.calibration).read_text())
-            assert any(e["benchmark"] == label for e in data["matrix"]), f"{found.calibration} lacks {label}"
+            assert found.calibrations, f"{label} names no calibration"
+            for name in found.calibrations:
+                data = json.loads((policy.CALIBRATION_DIR / name).read_text())
+                assert any(e["benchmark"] == label for e in data["matrix"]), f"{name} lacks {label}"
     quick = [label for label in labels if policy.policy_of(label).selection == "quick"]
     assert sorted({label.split("(")[0] for label in quick}) == ["futures.SubmitLatency.time_map_gather",
                                                                 "futures.SubmitLatency.time_submit_result"]

@@ -299,6 +299,15 @@ def test_each_injection_site_exists_in_the_installed_distributed():
         compile(injected, site.path, "exec")  # still valid Python
 
 
+def test_sites_none_is_a_calibration_of_a_a_pairs_only():
+    from dask_bench.host.calibrate import CalibrationError, parse_injections
+
+    assert parse_injections("none", "1") == []
+    assert parse_injections("client", "0.25,1") == [("client", 0.25), ("client", 1.0)]
+    with pytest.raises(CalibrationError, match="unknown site nowhere: choose from client, scheduler, worker, or none"):
+        parse_injections("nowhere", "1")
+
+
 def test_injection_goes_after_a_multiline_signature():
     source = "class A:\n    def f(\n        self, x: int = (1),\n    ) -> int:\n        '''doc'''\n        return x\n"
     namespace = {}
@@ -721,6 +730,14 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     assert ("the quick selection (`./compare`'s default): 2 min 10 s (worst 6 min 40 s) over 1 of 1 units; every "
             "counted benchmark: 2 min 10 s (worst 6 min 40 s) over 1 of 3 units, 2 calibrated before times were "
             "recorded") in text, text
+    # two calibrations at the same plan pool their A/A pairs (the worst pair's effect); one at another plan
+    # among them leaves the label uncalibrated
+    more = write("more.json", "2026-11-06T00:00:00+00:00", [entry(slow, 0.09, alarms=1, seconds=(50, 70))],
+                 blocks_needed([slow]), 1)
+    pooled = calibrate.coverage({slow: [both, more], fast: [both, other_segments]}, "vm")
+    assert pooled[1] is None
+    assert (len(pooled[0]["aa"]), pooled[0]["false_alarms"], pooled[0]["detectable_effect"]) == (5, 1, 0.12)
+    assert "both.json (2026-11-01) + more.json (2026-11-06)" in calibrate.render_coverage([slow], pooled[:1], "vm")
     broken = tmp_path / "broken.json"
     broken.write_text("{")
     with pytest.raises(calibrate.CalibrationError, match="broken.json: not a calibration JSON"):

@@ -1,6 +1,6 @@
 """`make calibrate REV=<rev>`: how far the paired verdict can be trusted, measured.
 
-    python -m dask_bench.host.calibrate REV [--aa 5] [--sites client,scheduler,worker] [--ms 0.1,1]
+    python -m dask_bench.host.calibrate REV [--aa 5] [--sites client,scheduler,worker|none] [--ms 0.1,1]
                                        [-b REGEX] [--blocks N] [--segments N] [--sequential | --fixed]
     python -m dask_bench.host.calibrate --judge CALIBRATION_JSON | --summary [--machine M]
 
@@ -14,7 +14,7 @@ detection matrix (out/calibration.md, .json) gives per counted benchmark the A/A
 detectable effect the A/A pairs imply (verdict.detectable_effect, the worst pair), each injection's
 verdict and ratio, and how long each verdict took; the JSON keeps every pair's blocks, so
 `--judge` judges it again by today's rule. Interrupted, the same command resumes segment by segment
-(paired.Progress). `--summary` (`make detection`) measures nothing: per counted benchmark, the
+(paired.Progress); once written, run again, it measures new pairs. `--summary` (`make detection`) measures nothing: per counted benchmark, the
 calibration its policy names (results/calibration/) if it measured it on this machine at the blocks
 and segments its policy gives today. How the committed calibrations were made: docs/calibration.md.
 """
@@ -157,7 +157,7 @@ def make_history(source_repo: str, rev: str, length: int, step_at: int, injectio
     return names
 
 
-def history_check(args, injection: tuple[str, float]) -> tuple[str, int]:
+def history_check(args, injection: tuple[str, float] | None) -> tuple[str, int]:
     """`make history`'s detector on a history whose one step is known (--history N --step-at K; K 0:
     none): its chain measured as make history measures (chain.py), then every flag compared with
     the step. (text, 0 when exactly the known step is flagged, by at least one benchmark, and nothing
@@ -289,10 +289,13 @@ def times_to_verdict(table: list[dict]) -> str:
 
 
 def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
+    """(site, ms) of every injection; none for SITES=none (A/A pairs only, as to add pairs to a calibration)."""
+    if sites.strip() == "none":
+        return []
     chosen = [s.strip() for s in sites.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SITES]
     if unknown or not chosen:
-        raise CalibrationError(f"unknown site {', '.join(unknown) or '(none)'}: choose from {', '.join(SITES)}")
+        raise CalibrationError(f"unknown site {', '.join(unknown) or '(none)'}: choose from {', '.join(SITES)}, or none")
     try:
         magnitudes = [float(m) for m in ms.split(",") if m.strip()]
     except ValueError:
@@ -302,10 +305,11 @@ def parse_injections(sites: str, ms: str) -> list[tuple[str, float]]:
     return [(s, m) for s in chosen for m in magnitudes]
 
 
-def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str, args) -> tuple[dict, dict]:
+def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str, args) -> tuple[dict, dict, list]:
     """Every side measured beside REV as `./compare` measures two revisions and judged as it judges:
-    ({side: {label: Decision}}, {side: {label: Pairs}}); each side's blocks are kept in the work
-    directory segment by segment (paired.Progress), so the same command resumes."""
+    ({side: {label: Decision}}, {side: {label: Pairs}}, [each side's Progress]); each side's blocks
+    are kept in the work directory segment by segment (paired.Progress), so the same command resumes
+    until the calibration is written (then they are discarded: a new run measures new pairs)."""
     pythons = {}
     for name, config in configs.items():
         prebuild(config, commits[name])
@@ -316,7 +320,7 @@ def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str,
         raise PairedError(f"BENCH={regex!r} matches no counted time_ benchmark")
     logs = args.workdir / "paired-logs"
     logs.mkdir(parents=True, exist_ok=True)
-    decided, kept = {}, {}
+    decided, kept, progresses = {}, {}, []
     for name in configs:
         if name == "REV":
             continue
@@ -324,12 +328,13 @@ def measure_sides(configs: dict[str, Path], commits: dict[str, str], regex: str,
                       args.block_seconds, args.segments, args.sequential)
         slug = re.sub(r"\W+", "-", name)
         progress = Progress(args.workdir / f"blocks-{slug}.json", key)
+        progresses.append(progress)
         print(f"[pairs] REV and {name}", flush=True)
         measured, failed = measure_all((pythons["REV"], pythons[name]), units, args.blocks, args.block_seconds, logs,
                                        args.segments, progress, args.sequential, args.factor)
         kept[name] = measured
         decided[name] = judge(measured, failed, args.factor)
-    return decided, kept
+    return decided, kept, progresses
 
 
 def judge_again(path: Path, factor: float | None) -> str:
@@ -350,32 +355,48 @@ def judge_again(path: Path, factor: float | None) -> str:
                   list(commits), data.get("machine", "unknown"), method)
 
 
-def coverage(named: dict[str, Path | None], machine: str) -> list[dict | None]:
+def coverage(named: dict[str, Path | list[Path] | None], machine: str) -> list[dict | None]:
     """Per label (in order), the entry of the paired calibration its policy names (`named`: label ->
-    path) with `file`, `date`, `blocks`, `segments`; None where it names none, or where that file was
-    measured on another machine or at other blocks, segments or looks (sequential or not) than the
-    label's policy gives today, so that a default changed since its calibration shows as not calibrated."""
+    path, or paths whose A/A pairs pool) with `file`, `date`, `blocks`, `segments`; None where it names
+    none, or where a file it names was measured on another machine or at other blocks, segments or
+    looks (sequential or not) than the label's policy gives today, so that a default changed since its
+    calibration shows as not calibrated."""
     found = []
-    for label, path in named.items():
-        entry = None
-        if path is not None:
-            try:
-                data = json.loads(Path(path).read_text())
-            except (OSError, ValueError) as exc:
-                raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
-            try:
-                if isinstance(data, dict) and data.get("mode") == "paired" and data.get("machine") == machine:
-                    plan = [data.get("blocks") or 1, data.get("segments") or 1, data.get("sequential", False)]
-                    blocks, segments, looked = (v[label] if isinstance(v, dict) else v for v in plan)
-                    for item in data["matrix"]:
-                        if item["benchmark"] == label and (blocks, segments, bool(looked)) == (
-                                blocks_needed([label]), segments_needed([label]), sequential_of([label])):
-                            entry = {**item, "file": Path(path).name, "date": data["date"], "blocks": blocks,
-                                     "segments": segments}
-            except (KeyError, TypeError) as exc:
-                raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
-        found.append(entry)
+    for label, paths in named.items():
+        paths = [] if paths is None else [paths] if isinstance(paths, (str, Path)) else list(paths)
+        entries = [_entry(label, Path(path), machine) for path in paths]
+        found.append(_pooled(entries) if entries and all(entries) else None)
     return found
+
+
+def _entry(label: str, path: Path, machine: str) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CalibrationError(f"{path}: not a calibration JSON ({exc})") from None
+    try:
+        if isinstance(data, dict) and data.get("mode") == "paired" and data.get("machine") == machine:
+            plan = [data.get("blocks") or 1, data.get("segments") or 1, data.get("sequential", False)]
+            blocks, segments, looked = (v[label] if isinstance(v, dict) else v for v in plan)
+            for item in data["matrix"]:
+                if item["benchmark"] == label and (blocks, segments, bool(looked)) == (
+                        blocks_needed([label]), segments_needed([label]), sequential_of([label])):
+                    return {**item, "file": path.name, "date": data["date"], "blocks": blocks, "segments": segments,
+                            "source": f"{path.name} ({data['date'][:10]})"}
+    except (KeyError, TypeError) as exc:
+        raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
+    return None
+
+
+def _pooled(entries: list[dict]) -> dict:
+    """One entry from several calibrations of a label at the same plan: their A/A pairs together,
+    the worst pair's detectable effect; `file` and `date` the newest's."""
+    effects = [e["detectable_effect"] for e in entries]
+    return {**entries[-1], "aa": [c for e in entries for c in e["aa"]],
+            "false_alarms": sum(e["false_alarms"] for e in entries),
+            "inconclusive": sum(e.get("inconclusive", 0) for e in entries),
+            "detectable_effect": math.nan if any(map(math.isnan, effects)) else max(effects),
+            "source": " + ".join(e["source"] for e in entries)}
 
 
 def aa_seconds(entry: dict | None) -> list[float]:
@@ -413,7 +434,7 @@ def render_coverage(labels: list[str], entries: list[dict | None], machine: str,
             + (["not calibrated at these defaults", "", "", "", ""] if e is None else
                [f"{e['false_alarms']}/{len(e['aa'])}",
                 "blind" if math.isnan(e["detectable_effect"]) else f"{e['detectable_effect'] * 100:.1f}%",
-                ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", took(e), f"{e['file']} ({e['date'][:10]})"])
+                ("yes" if met(e) else "no") + f" (≤{e['goal'] * 100:.0f}%)", took(e), e["source"]])
             for label, e in zip(labels, entries)]
     covered = [e for e in entries if e is not None]
     head = (f"### Paired detection at today's defaults (machine {machine})\n\n"
@@ -435,7 +456,7 @@ def summary(machine: str) -> str:
              for unit in listing(Path(sys.executable), policy.selection_regex("default"))["units"]]
     units = [unit for unit in units if unit]
     labels = [label for unit in units for label in unit]
-    named = {label: (policy.CALIBRATION_DIR / name if (name := policy.policy_of(label).calibration) else None)
+    named = {label: [policy.CALIBRATION_DIR / name for name in policy.policy_of(label).calibrations] or None
              for label in labels}
     return render_coverage(labels, coverage(named, machine), machine, units)
 
@@ -468,7 +489,8 @@ def main(argv=None) -> int:
                              "policy names (results/calibration/) at today's blocks and segments")
     parser.add_argument("--machine", help="with --summary: whose calibrations (default this host's)")
     parser.add_argument("--aa", type=int, default=5, help="A/A pairs (default 5)")
-    parser.add_argument("--sites", default=",".join(SITES))
+    parser.add_argument("--sites", default=",".join(SITES),
+                        help=f"where to inject, of {', '.join(SITES)}; none: A/A pairs only (default all)")
     parser.add_argument("--ms", default="0.1,1", help="injected milliseconds per task (default 0.1,1)")
     parser.add_argument("--bench", "-b", action="append", default=[], help="benchmark regex (default: the quick selection)")
     add_plan_options(parser)
@@ -510,7 +532,9 @@ def main(argv=None) -> int:
             if args.history < 3 or not 0 <= args.step_at < args.history:
                 raise CalibrationError(f"--history {args.history} --step-at {args.step_at}: at least 3 commits, "
                                        "and the step one of them after the first (0: none)")
-            text, code = history_check(args, injections[0])
+            if args.step_at and not injections:
+                raise CalibrationError("a known step needs an injection: give SITES and MS, or STEP_AT=0")
+            text, code = history_check(args, injections[0] if injections else None)
             print(text)
             args.markdown.parent.mkdir(parents=True, exist_ok=True)
             args.markdown.with_name("history-calibration.md").write_text(text)
@@ -523,7 +547,7 @@ def main(argv=None) -> int:
                                 **({"env_dir": args.workdir / f"env-{i}"} if i else {}))
                    for i, name in enumerate(commits)}
         regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
-        decided, kept = measure_sides(configs, commits, regex, args)
+        decided, kept, progresses = measure_sides(configs, commits, regex, args)
     except ToolError as exc:
         print(f"calibrate: error: {exc}", file=sys.stderr)
         return 2
@@ -550,6 +574,8 @@ def main(argv=None) -> int:
          "pairs": {side: {label: p.record() for label, p in by_label.items()} for side, by_label in kept.items()},
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
          "commits": commits, "matrix": table}, indent=1, default=str) + "\n")
+    for progress in progresses:
+        progress.discard()
     print(f"(written to {args.markdown} and {args.markdown.with_suffix('.json')})")
     return 0
 

@@ -5,7 +5,7 @@
 |-------------------|-------------|-------------------------------------------------------------------------|
 | `factor`          | 1.10        | the smallest change that matters: "same" means the whole interval of the ratio lies within [1/factor, factor] |
 | `paired_blocks`   | 30          | blocks a side in a paired comparison                                    |
-| `paired_segments` | 1           | fresh pairs of servers those blocks are split among                     |
+| `paired_segments` | 1           | fresh pairs of servers those blocks are split among: 1, or 8 and more (with a few, a pair judged on segment means has few degrees of freedom: docs/calibration.md) |
 | `counted`         | True        | False: shown, never counted in a verdict (the baselines)               |
 | `selection`       | "default"   | "quick": also in the default comparison; "default": make bench and full comparisons; "load": make load only |
 | `sequential`      | False       | True: a comparison looks after every segment and stops once settled (calibrated so) |

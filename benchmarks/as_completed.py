@@ -75,7 +75,8 @@ class RosenbrockSearch(ClusterBenchmark):
 
     time_search.paired_blocks = {"2": 60, "4": 60}
     time_search.paired_segments = {"4": 8}
-    time_search.calibration = {"2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"}
+    time_search.calibration = {"2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json",
+                               "4": "paired-2026.8.0-eight-segments-5aa-2026-12-05.json"}
     calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
 
 

@@ -36,7 +36,8 @@ class TaskJourney(Benchmark):
     # a block is one journey of its workload: the map's (seconds) needs more of them (docs/decisions.md#journey)
     paired_blocks = {"map": 400, "submit": 120}
     paired_segments = {"map": 20, "submit": 8}
-    calibration = {"map": "paired-2026.8.0-journey-map-400blocks-20segments.json",
+    calibration = {"map": ("paired-2026.8.0-journey-map-400blocks-20segments.json",
+                           "paired-2026.8.0-journey-map-400blocks-20segments-more-aa-2026-12-05.json"),
                    "submit": "paired-2026.8.0-rest-and-round-trip-journey-by-segments.json"}
 
     def setup_cache(self):

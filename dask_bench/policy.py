@@ -180,6 +180,8 @@ def _checked(policy: Policy, label: str) -> Policy:
     for name in names:
         if name is not None and not (isinstance(name, str) and (CALIBRATION_DIR / name).is_file()):
             problems.append(f"calibration {name!r} is not a file of {CALIBRATION_DIR}")
+    problems += [f"calibration {name!r} is named twice (its A/A pairs would count twice)"
+                 for name in sorted({n for n in names if names.count(n) > 1}, key=str)]
     if problems:
         raise PolicyError(f"{label}: {'; '.join(problems)}")
     return policy

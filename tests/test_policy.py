@@ -66,9 +66,10 @@ def test_the_method_wins_over_the_class_its_bases_and_the_module(suite):
 
 
 def test_a_tuple_or_list_of_calibrations_names_each(suite):
-    (suite / "mod.py").write_text(SUITE.replace("    paired_blocks = 40", "    calibration = ['detection.md', 'detection.md']"))
+    first, second = sorted(path.name for path in policy.CALIBRATION_DIR.glob("*.json"))[:2]
+    (suite / "mod.py").write_text(SUITE.replace("    paired_blocks = 40", f"    calibration = [{first!r}, {second!r}]"))
     found = policy.policy_of("mod.Latency.time_two('threads')", suite)
-    assert found.calibrations == ("detection.md", "detection.md") and isinstance(found.calibration, tuple)
+    assert found.calibrations == (first, second) and isinstance(found.calibration, tuple)
 
 
 def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite):
@@ -91,6 +92,7 @@ def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite)
     ("    selection = {'processes': 'load'}", "selection is one value for the whole benchmark"),
     ("    calibration = 'nowhere.json'", "calibration 'nowhere.json' is not a file of"),
     ("    calibration = ('detection.md', 'nowhere.json')", "calibration 'nowhere.json' is not a file of"),
+    ("    calibration = ('detection.md', 'detection.md')", "calibration 'detection.md' is named twice"),
     ("    sequential = 'yes'", "sequential 'yes' must be True or False"),
     ("    factor = 1 + 0.05", "must be a literal"),
 ])

@@ -14,7 +14,8 @@ detection matrix (out/calibration.md, .json) gives per counted benchmark the A/A
 detectable effect the A/A pairs imply (verdict.detectable_effect, the worst pair), each injection's
 verdict and ratio, and how long each verdict took; the JSON keeps every pair's blocks, so
 `--judge` judges it again by today's rule. Interrupted, the same command resumes segment by segment
-(paired.Progress); once written, run again, it measures new pairs. `--summary` (`make detection`) measures nothing: per counted benchmark, the
+(paired.Progress); once written, run again, it measures new pairs. `--summary` (`make detection`)
+measures nothing: per counted benchmark, the
 calibration its policy names (results/calibration/) if it measured it on this machine at the blocks
 and segments its policy gives today. How the committed calibrations were made: docs/calibration.md.
 """
@@ -390,7 +391,7 @@ def _entry(label: str, path: Path, machine: str) -> dict | None:
 
 def _pooled(entries: list[dict]) -> dict:
     """One entry from several calibrations of a label at the same plan: their A/A pairs together,
-    the worst pair's detectable effect; `file` and `date` the newest's."""
+    the worst pair's detectable effect; `file` and `date` the last named's."""
     effects = [e["detectable_effect"] for e in entries]
     return {**entries[-1], "aa": [c for e in entries for c in e["aa"]],
             "false_alarms": sum(e["false_alarms"] for e in entries),

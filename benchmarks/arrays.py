@@ -58,7 +58,8 @@ class ComputePersist(ClusterBenchmark):
 
     time_persist.paired_blocks = 60
     time_persist.paired_segments = 8
-    time_persist.calibration = "paired-2026.8.0-rest-60blocks-8segments.json"
+    time_persist.calibration = ("paired-2026.8.0-rest-60blocks-8segments.json",
+                                "paired-2026.8.0-8segments-more-aa-2026-12-05.json")
 
     def track_cluster_peak_memory(self):
         """Peak resident bytes summed over the workers while they persist the array (one value: shown,

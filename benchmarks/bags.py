@@ -30,6 +30,7 @@ class AccountsBag(ClusterBenchmark):
 
     time_alice_mean.paired_blocks = {"4": 60, "2": 60}
     time_alice_mean.paired_segments = {"4": 8}
-    time_alice_mean.calibration = {"4": "paired-2026.8.0-rest-60blocks-8segments.json",
+    time_alice_mean.calibration = {"4": ("paired-2026.8.0-rest-60blocks-8segments.json",
+                                         "paired-2026.8.0-8segments-more-aa-2026-12-05.json"),
                                    "1": "paired-2026.8.0-single-segment-5aa-2026-12-05.json",
                                    "2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"}

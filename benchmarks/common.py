@@ -17,7 +17,8 @@ from dask_bench.cluster import Shape
 from dask_bench.identity import version_of
 from dask_bench.settings import worker_counts
 
-__all__ = ["Benchmark", "ClusterBenchmark", "LoadBenchmark", "ResubmitWindow", "Shape", "WORKER_COUNTS", "TASK_MS", "close_to", "expect"]
+__all__ = ["Benchmark", "ClusterBenchmark", "LoadBenchmark", "ResubmitWindow", "Shape", "WORKER_COUNTS", "TASK_MS",
+           "close_to", "expect"]
 
 WORKER_COUNTS = worker_counts()  # DASK_BENCH_WORKERS, validated: a bad value stops discovery with the fix
 TASK_MS = [0, 1]                  # task durations of the throughput benchmarks

@@ -35,4 +35,5 @@ class ErrorPath(ClusterBenchmark):
     time_error_surfaces.calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
     time_recreate_error_locally.paired_blocks = 60
     time_recreate_error_locally.paired_segments = 8
-    time_recreate_error_locally.calibration = "paired-2026.8.0-rest-60blocks-8segments.json"
+    time_recreate_error_locally.calibration = ("paired-2026.8.0-rest-60blocks-8segments.json",
+                                               "paired-2026.8.0-8segments-more-aa-2026-12-05.json")

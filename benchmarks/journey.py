@@ -38,7 +38,8 @@ class TaskJourney(Benchmark):
     paired_segments = {"map": 20, "submit": 8}
     calibration = {"map": ("paired-2026.8.0-journey-map-400blocks-20segments.json",
                            "paired-2026.8.0-journey-map-400blocks-20segments-more-aa-2026-12-05.json"),
-                   "submit": "paired-2026.8.0-rest-and-round-trip-journey-by-segments.json"}
+                   "submit": ("paired-2026.8.0-rest-and-round-trip-journey-by-segments.json",
+                              "paired-2026.8.0-8segments-more-aa-2026-12-05.json")}
 
     def setup_cache(self):
         return self.measure(SAMPLES)

@@ -49,9 +49,9 @@ class ComputePersist(ClusterBenchmark):
 
     time_sum_from_disk.paired_blocks = 60
     time_sum_from_disk.calibration = "paired-2026.8.0-more-blocks-5aa-2026-12-05.json"
-    time_sum_persisted.paired_blocks = 60
+    time_sum_persisted.paired_blocks = 120
     time_sum_persisted.paired_segments = 8
-    time_sum_persisted.calibration = "paired-2026.8.0-eight-segments-5aa-2026-12-05.json"
+    time_sum_persisted.calibration = "paired-2026.8.0-120blocks-8segments-5aa-2026-12-05.json"
 
     def time_persist(self):
         self.got_persisted = workloads.persist(self.client, self.array_to_persist)

@@ -70,10 +70,10 @@ class RosenbrockSearch(ClusterBenchmark):
         self.got_search = workloads.rosenbrock_search(self.client, SEARCH_SEED, shrink=SEARCH_SHRINK,
                                                       seconds=SEARCH_TASK_SECONDS)
 
-    time_search.paired_blocks = {"2": 60, "4": 60}
+    time_search.paired_blocks = {"2": 60, "4": 120}
     time_search.paired_segments = {"4": 8}
     time_search.calibration = {"2": "paired-2026.8.0-more-blocks-5aa-2026-12-05.json",
-                               "4": "paired-2026.8.0-eight-segments-5aa-2026-12-05.json"}
+                               "4": "paired-2026.8.0-120blocks-8segments-5aa-2026-12-05.json"}
     calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
 
 

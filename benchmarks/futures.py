@@ -39,12 +39,11 @@ class SubmitLatency(ClusterBenchmark):
     time_submit_result.selection = "quick"
     time_submit_result.factor = 1.05
     time_submit_result.paired_blocks = 240
-    time_submit_result.paired_segments = {"processes": 12, "threads": 24}
+    time_submit_result.paired_segments = 24
     time_submit_result.sequential = True
     time_submit_result.calibration = {  # every calibration that measured it at its plan: their A/A pairs pooled
-        "processes": ("sequential-quick-2026.8.0-2026-12-04.json",
-                      "sequential-quick-client-0.35ms-2026.8.0-2026-12-05.json",
-                      "sequential-quick-client-1ms-2026.8.0-2026-12-05.json"),
+        "processes": ("sequential-submit-processes-240blocks-24segments-2026-12-05.json",
+                      "sequential-submit-processes-240blocks-24segments-more-aa-2026-12-05.json"),
         "threads": ("sequential-submit-threads-240blocks-24segments-2026-12-05.json",
                     "sequential-quick-client-0.35ms-2026.8.0-2026-12-05.json",
                     "sequential-quick-client-1ms-2026.8.0-2026-12-05.json")}

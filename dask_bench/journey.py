@@ -112,6 +112,9 @@ class Journey:
     wall: float               # seconds, mean per task: submission to result in hand
     tasks: int
 
+    def fractions(self) -> dict[str, float]:
+        return {p: v / self.wall for p, v in self.phases.items()}
+
 
 def _journeys(client, futures, submitted: float, arrived: dict, offsets: dict | None) -> Journey:
     keys = [f.key for f in futures]

@@ -9,7 +9,7 @@ import math
 
 from dask_bench import workloads
 
-from .common import WORKER_COUNTS, ClusterBenchmark, LoadBenchmark, ResubmitWindow, Shape
+from .common import TASK_MS, WORKER_COUNTS, ClusterBenchmark, Shape
 from .futures import plausible_bytes
 
 WINDOW = workloads.RESUBMIT_WINDOW  # tasks completed per sample of the throughput benchmark
@@ -20,10 +20,13 @@ SEARCH_SHRINK = 0.97
 SEARCH_SEED = 0
 
 
-class Throughput(ResubmitWindow, ClusterBenchmark):
+class Throughput(ClusterBenchmark):
     """Keep IN_FLIGHT_PER_WORKER tasks queued per worker; submit one more as each completes."""
 
+    params = [WORKER_COUNTS, TASK_MS]
+    param_names = ["workers", "task_ms"]
     repeat = (6, 10, 4.0)
+    warmup_time = 0
     answers = {"completed": WINDOW}
     executes = {"completed": WINDOW}
 
@@ -77,10 +80,16 @@ class RosenbrockSearch(ClusterBenchmark):
     calibration = "paired-2026.8.0-single-segment-5aa-2026-12-05.json"
 
 
-class LargeResubmit(LoadBenchmark):
-    """10,000 resubmissions through as_completed on 4 workers."""
+class LargeResubmit(ClusterBenchmark):
+    """10,000 resubmissions through as_completed on 4 workers: run by `make load` only."""
 
     shape = Shape(workers=4, scheduler_process=True)
+    rounds = 1
+    repeat = (2, 3, 60.0)
+    warmup_time = 0
+    timeout = 3600
+    sample_deadline = 1800
+    selection = "load"
     answers = {"completed": workloads.LOAD_RESUBMIT_TASKS}
     executes = {"completed": workloads.LOAD_RESUBMIT_TASKS}
 

@@ -10,7 +10,7 @@ from dask_bench import cluster, datasets, workloads
 from .arrays import SUM_RTOL
 from .as_completed import WINDOW
 from .bags import MEAN_RTOL
-from .common import Benchmark, ResubmitWindow, close_to
+from .common import TASK_MS, WORKER_COUNTS, Benchmark, close_to
 
 counted = False  # they do not run distributed: shown beside it, never counted in a verdict
 
@@ -67,10 +67,13 @@ class AccountsBag(Benchmark):
         self.got_mean = workloads.python_accounts_mean(self.data.paths, self.data.name)
 
 
-class Throughput(ResubmitWindow, Benchmark):
+class Throughput(Benchmark):
     """The same resubmission window on a ProcessPoolExecutor with as many processes as workers."""
 
+    params = [WORKER_COUNTS, TASK_MS]
+    param_names = ["workers", "task_ms"]
     repeat = (5, 10, 1.5)
+    warmup_time = 0
     answers = {"completed": WINDOW}
 
     def setup(self, workers, task_ms):

@@ -17,8 +17,7 @@ from dask_bench.cluster import Shape
 from dask_bench.identity import version_of
 from dask_bench.settings import worker_counts
 
-__all__ = ["Benchmark", "ClusterBenchmark", "LoadBenchmark", "ResubmitWindow", "Shape", "WORKER_COUNTS", "TASK_MS",
-           "close_to", "expect"]
+__all__ = ["Benchmark", "ClusterBenchmark", "Shape", "WORKER_COUNTS", "TASK_MS", "close_to", "expect"]
 
 WORKER_COUNTS = worker_counts()  # DASK_BENCH_WORKERS, validated: a bad value stops discovery with the fix
 TASK_MS = [0, 1]                  # task durations of the throughput benchmarks
@@ -106,26 +105,6 @@ class ClusterBenchmark(Benchmark):
             expect(fewest <= executed <= most, f"{type(self).__name__}: the workers executed {executed} tasks "
                    f"in one sample, expected {fewest}" + (f" to {most}" if most != fewest else ""))
         super().teardown(*params)
-
-
-class LoadBenchmark(ClusterBenchmark):
-    """The load users bring: a sample takes minutes, so it is registered (its history is kept) but run
-    by `make load` only, not by `make bench`."""
-
-    rounds = 1
-    repeat = (2, 3, 60.0)
-    warmup_time = 0
-    timeout = 3600
-    sample_deadline = 1800
-    selection = "load"
-
-
-class ResubmitWindow:
-    """The parameters of a window of resubmissions, shared by as_completed.Throughput and its baseline."""
-
-    params = [WORKER_COUNTS, TASK_MS]
-    param_names = ["workers", "task_ms"]
-    warmup_time = 0
 
 
 def expect(condition: bool, message: str) -> None:

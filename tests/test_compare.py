@@ -131,6 +131,9 @@ def test_a_calibration_flags_the_injection_judges_again_and_resumes(sleepy, tmp_
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     result = json.loads(markdown.with_suffix(".json").read_text())
     assert set(result["commits"]) == {"REV", "A/A 1", "client 15 ms"} and result["mode"] == "paired"
+    # the processor it ran on (instances of one machine kind differ): the kernel's name for it
+    cpu = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M).group(1).strip()
+    assert cpu and result["cpu"] == cpu and f"machine {result['machine']}, {cpu})" in markdown.read_text()
     (entry,) = result["matrix"]
     assert entry["benchmark"] == "futures.SubmitLatency.time_submit_result('threads')"
     injected = entry["injections"]["client 15 ms"]

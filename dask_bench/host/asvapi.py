@@ -41,6 +41,12 @@ def host_machine() -> str:
     return Machine.get_unique_machine_name()
 
 
+def host_cpu() -> str:
+    """The processor asv records for this host (machine.json's "cpu"): instances of one machine kind
+    differ, so a calibration keeps the one it was measured on."""
+    return Machine.get_defaults().get("cpu") or "unknown"
+
+
 def machines(results_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in Path(results_dir).glob("*/machine.json"))
 

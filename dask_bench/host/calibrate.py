@@ -353,7 +353,7 @@ def judge_again(path: Path, factor: float | None) -> str:
     method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
               "as `./compare` judges today")
     return render(matrix(decided, factor, pairs), data["rev"], factor, sum(n.startswith("A/A") for n in commits),
-                  list(commits), data.get("machine", "unknown"), method)
+                  list(commits), ", ".join(filter(None, (data.get("machine", "unknown"), data.get("cpu")))), method)
 
 
 def coverage(named: dict[str, Path | list[Path] | None], machine: str) -> list[dict | None]:
@@ -562,12 +562,13 @@ def main(argv=None) -> int:
               + (", looking after each segment and stopping once settled (sequential)" if all(looked.values())
                  else f", {sum(looked.values())} of them sequential" if any(looked.values()) else "")
               + ", and judged as `./compare` judges")
-    text = render(table, args.rev, args.factor, args.aa, list(commits), asvapi.host_machine(), method)
+    cpu = asvapi.host_cpu()
+    text = render(table, args.rev, args.factor, args.aa, list(commits), f"{asvapi.host_machine()}, {cpu}", method)
     print(text)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
-        {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(), "mode": "paired",
+        {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(), "cpu": cpu, "mode": "paired",
          "sequential": looked,
          "blocks": args.blocks or {label: blocks_needed([label]) for label in labels},
          "segments": args.segments or {label: segments_needed([label]) for label in labels},

@@ -854,8 +854,10 @@ def test_the_sequential_rule_stops_early_on_a_large_change_and_never_calls_an_aa
     assert paired.look(measured, [label], sizes, 1)[label].verdict == "too few samples"  # 5 pairs
     first = next(k for k in range(1, 13) if verdict.settled(paired.look(measured, [label], sizes, k)[label]))
     slower = paired.look(measured, [label], sizes, first)[label]
-    # the signed-rank test needs 11 pairs to go below an early look's level: 3 segments of 5 blocks
-    assert first == 3 and slower.verdict == "slower" and slower.alpha < verdict.ALPHA, (first, slower)
+    # the first look with MIN_PAIRS pairs: 2 segments of 5 blocks (the signed-rank test, whose smallest p on 10
+    # pairs is 2 / 2**10, above that look's level, guards at ALPHA; the t-test at the look's level)
+    assert first == 2 and slower.verdict == "slower" and slower.alpha < verdict.ALPHA, (first, slower)
+    assert slower.p < slower.alpha < slower.p_samples < verdict.ALPHA, slower
     stops = []
     for seed in range(30):
         measured = blocks(1.0, 100 + seed)
@@ -863,6 +865,27 @@ def test_the_sequential_rule_stops_early_on_a_large_change_and_never_calls_an_aa
         assert not {"slower", "faster"} & set(verdicts), (seed, verdicts)
         stops.append(next((k for k, v in enumerate(verdicts, 1) if v == "same"), None))
     assert all(stops) and max(stops) <= 12, stops  # every A/A pair settles same within its 12 segments
+
+
+def test_replay_cuts_sequential_pairs_where_todays_rule_stops_them_and_leaves_the_rest():
+    """calibrate --judge replays a sequential calibration's looks on its kept blocks: a unit kept for 5
+    of 12 segments under an older rule, with a 30% change settled at today's second look, is cut to 2
+    segments; a unit that never settles early, and one measured on a fixed plan, are kept whole."""
+    from dask_bench.host import paired
+
+    slow, flat, fixed = ("futures.SubmitLatency.time_map_gather('threads')", "futures.SubmitLatency.time_map_gather("
+                         "'processes')", "futures.SubmitLatency.time_submit_result('threads')")
+    rng = np.random.default_rng(3)
+    drift = rng.lognormal(0, 0.1, 25)
+    base = [[d * x for x in rng.lognormal(0, 0.01, 3)] for d in drift]
+    aside = [[d * x for x in rng.lognormal(0, 0.01, 3)] for d in drift]
+    kept = {slow: paired.Pairs(base, [[1.3 * x for x in b] for b in aside], (5,) * 5, 12, 60.0),
+            flat: paired.Pairs(base, [[x * (1.06 if i % 2 else 0.95) for x in b] for i, b in enumerate(aside)],
+                               (5,) * 5, 12, 61.0),
+            fixed: paired.Pairs(base, [[1.3 * x for x in b] for b in aside], (5,) * 5, 0, 62.0)}
+    cut = paired.replay(kept, {label: 60 for label in kept})
+    assert cut[slow].segments == (5, 5) and len(cut[slow].before) == len(cut[slow].after) == 10, cut[slow].segments
+    assert cut[slow].seconds == 60.0 and cut[flat] == kept[flat] and cut[fixed] == kept[fixed]
 
 
 def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_each_verdict():

@@ -42,7 +42,7 @@ from . import asvapi, chain, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
 from .. import policy
 from .cli import ToolError, guarded_main, refuse_unused
-from .paired import (PairedError, Pairs, Progress, add_plan_options, blocks_needed, check_plan, counts,
+from .paired import (PairedError, Pairs, Progress, add_plan_options, blocks_needed, check_plan, counts, replay,
                      describe_factor, duration, factor_of, judge, measure_all, run_key, segments_needed,
                      sequential_of)
 from .revisions import environment_python, listing, load_config, prebuild, resolve
@@ -344,14 +344,18 @@ def judge_again(path: Path, factor: float | None) -> str:
     try:
         data = json.loads(path.read_text())
         kept, commits = data["pairs"], data["commits"]
-        pairs = {side: {label: Pairs.of_record(record) for label, record in by_label.items()}
+        planned = data.get("blocks") or {}
+        pairs = {side: replay({label: Pairs.of_record(record) for label, record in by_label.items()},
+                              {label: planned.get(label) if isinstance(planned, dict) else planned for label in by_label},
+                              factor)
                  for side, by_label in kept.items()}
         decided = {side: judge(by_label, {}, factor) for side, by_label in pairs.items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CalibrationError(f"{path}: not a calibration's JSON that keeps its blocks ({exc}); "
                                "calibrations before the blocks were kept cannot be judged again") from None
     method = (f"measured beside REV at the same time ({path.name}), judged again from its kept blocks "
-              "as `./compare` judges today")
+              "as `./compare` judges today (a sequential unit cut at the look where today's rule stops it, "
+              "its time as measured)")
     return render(matrix(decided, factor, pairs), data["rev"], factor, sum(n.startswith("A/A") for n in commits),
                   list(commits), ", ".join(filter(None, (data.get("machine", "unknown"), data.get("cpu")))), method)
 

@@ -354,6 +354,32 @@ def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], 
             for label in labels}
 
 
+def replay(by_label: dict[str, Pairs], blocks: dict[str, int], factor: float | None = None) -> dict[str, Pairs]:
+    """Pairs measured sequentially, cut where today's rule stops them: each unit (the labels measured
+    together, which share their seconds and segments) at the first look where `measure` would have
+    found every label settled; the rest as kept. `blocks`: each label's planned blocks. Their
+    seconds stay the measured ones."""
+    judged_with = max(1, sum(map(counts, by_label)))
+    units: dict[tuple, list[str]] = {}
+    for label, pairs in by_label.items():
+        units.setdefault((pairs.seconds, pairs.segments, pairs.planned), []).append(label)
+    cut = dict(by_label)
+    for (_, kept, planned), labels in units.items():
+        if not planned:
+            continue
+        sizes = segment_sizes(blocks[labels[0]], planned)
+        measured = [[{label: getattr(by_label[label], side)[i] for label in labels} for i in range(sum(kept))]
+                    for side in ("before", "after")]
+        stop = next((k for k in range(1, len(kept)) if all(
+            settled(d, judged_with) for d in look(measured, labels, sizes, k, factor).values())), None)
+        if stop:
+            count = sum(sizes[:stop])
+            cut.update({label: by_label[label]._replace(
+                before=by_label[label].before[:count], after=by_label[label].after[:count],
+                segments=sizes[:stop] if stop > 1 else ()) for label in labels})
+    return cut
+
+
 def settled(d: verdict.Decision, judged_with: int = 1) -> bool:
     """Whether a look's decision can stop measuring: same; or slower or faster even after the final
     table adjusts its p-value for the `judged_with` counted benchmarks judged together (verdict.adjusted:

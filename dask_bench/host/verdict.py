@@ -39,7 +39,11 @@ class Decision:
 
     @property
     def significant(self) -> bool:
-        return self.p < self.alpha and self.p_samples < self.alpha and (self.low > 1 or self.high < 1)
+        """The t-test at the look's level (the error a sequential design spends) and the signed-rank
+        test, a guard against a t-test carried by a few pairs, at ALPHA: together they reject no more
+        often than the t-test alone, and the rank test's smallest p on n pairs, 2 / 2**n, would
+        otherwise forbid any stop before 11 or 12 pairs, however large the change."""
+        return self.p < self.alpha and self.p_samples < ALPHA and (self.low > 1 or self.high < 1)
 
 
 def decide_paired(before_blocks, after_blocks, factor: float, segments=None, alpha: float = ALPHA) -> Decision:

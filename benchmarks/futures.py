@@ -47,14 +47,16 @@ class SubmitLatency(ClusterBenchmark):
                       "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
                       "sequential-quick-aa-2026.8.0-2026-12-05.json",
                       "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                      "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json"),
+                      "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
+                      "sequential-quick-aa3-2026.8.0-2026-12-05.json"),
         "threads": ("sequential-submit-threads-240blocks-24segments-2026-12-05.json",
                     "sequential-quick-client-0.35ms-2026.8.0-2026-12-05.json",
                     "sequential-quick-client-1ms-2026.8.0-2026-12-05.json",
                     "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
                     "sequential-quick-aa-2026.8.0-2026-12-05.json",
                     "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                    "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json")}
+                    "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
+                    "sequential-quick-aa3-2026.8.0-2026-12-05.json")}
 
     def time_map_gather(self, workers):
         self.got_mapped = workloads.map_gather(self.client, MAP_TASKS)
@@ -73,7 +75,8 @@ class SubmitLatency(ClusterBenchmark):
                                    "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
                                    "sequential-quick-aa-2026.8.0-2026-12-05.json",
                                    "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json")
+                                   "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
+                                   "sequential-quick-aa3-2026.8.0-2026-12-05.json")
 
     def time_dependency_chain(self, workers):
         self.got_chain = workloads.dependency_chain(self.client)

@@ -730,6 +730,16 @@ def test_the_detection_summary_takes_the_calibration_each_policy_names_at_todays
     assert ("the quick selection (`./compare`'s default): 2 min 10 s (worst 6 min 40 s) over 1 of 1 units; every "
             "counted benchmark: 2 min 10 s (worst 6 min 40 s) over 1 of 3 units, 2 calibrated before times were "
             "recorded") in text, text
+    # A/A runs that measured several units together: each run's units summed, beside the sum of their worsts
+    gather = "futures.SubmitLatency.time_map_gather('threads')"
+    runs = write("runs.json", "2026-11-07T00:00:00+00:00", [entry(fast, 0.04, seconds=(100, 300, 60)),
+                                                            entry(gather, 0.04, seconds=(50, 20, 200))],
+                 {fast: blocks_needed([fast]), gather: blocks_needed([gather])},
+                 {fast: segments, gather: segments_needed([gather])}, sequential={fast: True, gather: True})
+    text = calibrate.render_coverage([fast, gather], calibrate.coverage({fast: runs, gather: runs}, "vm"), "vm",
+                                     [[fast], [gather]])
+    assert ("the quick selection (`./compare`'s default): 2 min 30 s (worst 8 min 20 s) over 2 of 2 units; the 3 A/A "
+            "runs that measured all 2 together: 4 min 20 s (slowest 5 min 20 s)") in text, text
     # two calibrations at the same plan pool their A/A pairs (the worst pair's effect); one at another plan
     # among them leaves the label uncalibrated
     more = write("more.json", "2026-11-06T00:00:00+00:00", [entry(slow, 0.09, alarms=1, seconds=(50, 70))],

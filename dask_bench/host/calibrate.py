@@ -386,7 +386,8 @@ def _entry(label: str, path: Path, machine: str) -> dict | None:
             for item in data["matrix"]:
                 if item["benchmark"] == label and (blocks, segments, bool(looked)) == (
                         blocks_needed([label]), segments_needed([label]), sequential_of([label])):
-                    return {**item, "file": path.name, "date": data["date"], "blocks": blocks, "segments": segments,
+                    return {**item, "aa": [{**cell, "run": (path.name, k)} for k, cell in enumerate(item["aa"])],
+                            "file": path.name, "date": data["date"], "blocks": blocks, "segments": segments,
                             "source": f"{path.name} ({data['date'][:10]})"}
     except (KeyError, TypeError) as exc:
         raise CalibrationError(f"{path}: not a paired calibration's JSON (missing {exc})") from None
@@ -422,10 +423,27 @@ def time_line(labels: list[str], entries: list[dict | None], units: list[list[st
             continue
         parts.append(f"{name}: {duration(sum(map(statistics.median, timed)))} (worst {duration(sum(map(max, timed)))})"
                      f" over {len(timed)} of {len(picked)} units"
-                     + (f", {len(picked) - len(timed)} calibrated before times were recorded" if len(timed) < len(picked) else ""))
+                     + (f", {len(picked) - len(timed)} calibrated before times were recorded" if len(timed) < len(picked) else "")
+                     + whole_runs(picked, by_label))
     return ("\nTime to an A/A verdict, measuring only (builds apart), summed over the units measured one after "
             "another, each unit's median (worst) over its calibration's A/A pairs: " + "; ".join(parts) + ".\n"
             if parts else "")
+
+
+def whole_runs(units: list[list[str]], by_label: dict) -> str:
+    """The A/A runs that measured every one of several `units` (the same pair of one calibration),
+    each unit's time summed: their median and slowest, as a run of them took (the sum of each unit's
+    worst pair above is a bound no run need reach)."""
+    runs: dict[tuple, list[float]] = {}
+    for unit in units:
+        for cell in (by_label.get(unit[0]) or {}).get("aa", []):
+            if cell.get("seconds") and "run" in cell:
+                runs.setdefault(tuple(cell["run"]), []).append(cell["seconds"])
+    whole = [sum(times) for times in runs.values() if len(times) == len(units)]
+    if len(units) < 2 or not whole:
+        return ""
+    return (f"; the {len(whole)} A/A runs that measured all {len(units)} together: {duration(statistics.median(whole))}"
+            f" (slowest {duration(max(whole))})")
 
 
 def render_coverage(labels: list[str], entries: list[dict | None], machine: str,

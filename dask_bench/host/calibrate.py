@@ -345,10 +345,16 @@ def judge_again(path: Path, factor: float | None) -> str:
         data = json.loads(path.read_text())
         kept, commits = data["pairs"], data["commits"]
         planned = data.get("blocks") or {}
-        pairs = {side: replay({label: Pairs.of_record(record) for label, record in by_label.items()},
-                              {label: planned.get(label) if isinstance(planned, dict) else planned for label in by_label},
-                              factor)
-                 for side, by_label in kept.items()}
+        pairs = {}
+        for side, by_label in kept.items():
+            blocks = {label: planned.get(label) if isinstance(planned, dict) else planned for label in by_label}
+            missing = [label for label, record in by_label.items()
+                       if record.get("planned_segments") and not isinstance(blocks[label], int)]
+            if missing:
+                raise CalibrationError(f"{path}: {missing[0]} stopped early, but the file does not say how many "
+                                       "blocks were planned (its \"blocks\"): only a JSON written whole by make "
+                                       "calibrate can be judged again")
+            pairs[side] = replay({label: Pairs.of_record(record) for label, record in by_label.items()}, blocks, factor)
         decided = {side: judge(by_label, {}, factor) for side, by_label in pairs.items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CalibrationError(f"{path}: not a calibration's JSON that keeps its blocks ({exc}); "

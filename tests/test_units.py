@@ -878,7 +878,7 @@ def test_the_sequential_rule_stops_early_on_a_large_change_and_never_calls_an_aa
 
 
 def test_replay_cuts_sequential_pairs_where_todays_rule_stops_them_and_leaves_the_rest(tmp_path):
-    """calibrate --judge replays a sequential calibration's looks on its kept blocks: a unit kept for 5
+    """calibrate --judge and ./compare --judge replay a sequential unit's looks on its kept blocks: a unit kept for 5
     of 12 segments under an older rule, with a 30% change settled at today's second look, is cut to 2
     segments; a unit that never settles early, and one measured on a fixed plan, are kept whole."""
     from dask_bench.host import paired
@@ -893,17 +893,17 @@ def test_replay_cuts_sequential_pairs_where_todays_rule_stops_them_and_leaves_th
             flat: paired.Pairs(base, [[x * (1.06 if i % 2 else 0.95) for x in b] for i, b in enumerate(aside)],
                                (5,) * 5, 12, 61.0),
             fixed: paired.Pairs(base, [[1.3 * x for x in b] for b in aside], (5,) * 5, 0, 62.0)}
-    cut = paired.replay(kept, {label: 60 for label in kept})
+    cut = paired.replay(kept)
     assert cut[slow].segments == (5, 5) and len(cut[slow].before) == len(cut[slow].after) == 10, cut[slow].segments
     assert cut[slow].seconds == 60.0 and cut[flat] == kept[flat] and cut[fixed] == kept[fixed]
 
-    # a calibration's JSON of sequential pairs that does not say how many blocks were planned: one line naming it
-    from dask_bench.host import calibrate
-    path = tmp_path / "no-plan.json"
-    path.write_text(json.dumps({"rev": "r", "commits": {"A/A 1": "c"},
-                                "pairs": {"A/A 1": {slow: kept[slow]._replace(segments=(5,) * 5).record()}}}))
-    with pytest.raises(calibrate.CalibrationError, match="no-plan.json: .*stopped early, but the file does not say"):
-        calibrate.judge_again(path, None)
+    # ./compare --judge replays them too: a comparison's JSON (paired.stored's record) cut the same way
+    path = tmp_path / "compare.json"
+    path.write_text(json.dumps({"base": {"rev": "a"}, "head": {"rev": "b"},
+                                "benchmarks": {label: pairs.record() for label, pairs in kept.items()}}))
+    decisions, measured, *_ = paired.rejudge(path, None, None)
+    assert measured[slow].segments == (5, 5) and decisions[slow].verdict == "slower", measured[slow].segments
+    assert measured[flat] == kept[flat] and measured[fixed] == kept[fixed]
 
 
 def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_each_verdict():

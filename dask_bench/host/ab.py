@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import policy
 from . import paired
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
-from .cli import ToolError, guarded_main
+from .cli import ToolError, guarded_main, write
 from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 VARIANTS = {
@@ -66,8 +66,7 @@ def main(argv=None) -> int:
                          args.blocks, 0.5, took={"measured": time.monotonic() - started})
     print(text)
     markdown = args.markdown or OUT_DIR / f"ab-{args.variant}.md"
-    markdown.parent.mkdir(parents=True, exist_ok=True)
-    markdown.write_text(text)
+    write(markdown, text)
     markdown.with_suffix(".json").write_text(json.dumps(paired.stored(
         decisions, measured, failed, [commit, commit], *names, args.factor, 0.5), indent=1) + "\n")
     print(f"(written to {markdown} and {markdown.with_suffix('.json')})")

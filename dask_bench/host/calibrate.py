@@ -41,7 +41,7 @@ from scipy import stats
 from . import asvapi, chain, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
 from .. import policy
-from .cli import ToolError, guarded_main, refuse_unused
+from .cli import ToolError, guarded_main, refuse_unused, write
 from .paired import (PairedError, Pairs, Progress, add_plan_options, blocks_needed, check_plan, counts, replay,
                      describe_factor, duration, factor_of, judge, measure_all, run_key, segments_needed,
                      sequential_of)
@@ -344,17 +344,8 @@ def judge_again(path: Path, factor: float | None) -> str:
     try:
         data = json.loads(path.read_text())
         kept, commits = data["pairs"], data["commits"]
-        planned = data.get("blocks") or {}
-        pairs = {}
-        for side, by_label in kept.items():
-            blocks = {label: planned.get(label) if isinstance(planned, dict) else planned for label in by_label}
-            missing = [label for label, record in by_label.items()
-                       if record.get("planned_segments") and not isinstance(blocks[label], int)]
-            if missing:
-                raise CalibrationError(f"{path}: {missing[0]} stopped early, but the file does not say how many "
-                                       "blocks were planned (its \"blocks\"): only a JSON written whole by make "
-                                       "calibrate can be judged again")
-            pairs[side] = replay({label: Pairs.of_record(record) for label, record in by_label.items()}, blocks, factor)
+        pairs = {side: replay({label: Pairs.of_record(record) for label, record in by_label.items()}, factor)
+                 for side, by_label in kept.items()}
         decided = {side: judge(by_label, {}, factor) for side, by_label in pairs.items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CalibrationError(f"{path}: not a calibration's JSON that keeps its blocks ({exc}); "
@@ -503,8 +494,7 @@ def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:
         return 2
     print(text)
     if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(text)
+        write(args.markdown, text)
     return 0
 
 
@@ -565,8 +555,7 @@ def main(argv=None) -> int:
                 raise CalibrationError("a known step needs an injection: give SITES and MS, or STEP_AT=0")
             text, code = history_check(args, injections[0] if injections else None)
             print(text)
-            args.markdown.parent.mkdir(parents=True, exist_ok=True)
-            args.markdown.with_name("history-calibration.md").write_text(text)
+            write(args.markdown.with_name("history-calibration.md"), text)
             return code
         commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
         # an asv environment per side (REV in the configuration's own): each commit stays installed,
@@ -593,8 +582,7 @@ def main(argv=None) -> int:
     cpu = asvapi.host_cpu()
     text = render(table, args.rev, args.factor, args.aa, list(commits), f"{asvapi.host_machine()}, {cpu}", method)
     print(text)
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(text)
+    write(args.markdown, text)
     args.markdown.with_suffix(".json").write_text(json.dumps(
         {"rev": args.rev, "factor": args.factor, "machine": asvapi.host_machine(), "cpu": cpu, "mode": "paired",
          "sequential": looked,

@@ -41,6 +41,13 @@ def signals_stop():
             signal.signal(s, h)
 
 
+def write(path, text: str):
+    """`text` written to `path`, its folder made first; the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
 def check_factor(factor: float) -> None:
     if not factor > 1:
         raise ToolError(f"FACTOR={factor} must be above 1 (e.g. 1.10: 10% slower)")

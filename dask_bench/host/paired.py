@@ -47,7 +47,7 @@ from typing import NamedTuple
 from .. import policy
 from . import asv_run as asv_runner, asvapi, profile, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
-from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, guarded_main, refuse_unused
+from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, guarded_main, refuse_unused, write
 from .results import format_value
 from .revisions import WORK_DIR, environment_python, listing, prebuild, resolve, side_config
 from .verdict import MARKS
@@ -354,23 +354,21 @@ def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], 
             for label in labels}
 
 
-def replay(by_label: dict[str, Pairs], blocks: dict[str, int], factor: float | None = None) -> dict[str, Pairs]:
+def replay(by_label: dict[str, Pairs], factor: float | None = None) -> dict[str, Pairs]:
     """Pairs measured sequentially, cut where today's rule stops them: each unit (the labels measured
     together, which share their seconds and segments) at the first look where `measure` would have
-    found every label settled; the rest as kept. `blocks`: each label's planned blocks. Their
-    seconds stay the measured ones."""
+    found every label settled; the rest as kept. A look k before the last kept needs only the first k
+    segments' sizes and how many were planned. Their seconds stay the measured ones."""
     judged_with = max(1, sum(map(counts, by_label)))
     units: dict[tuple, list[str]] = {}
     for label, pairs in by_label.items():
         units.setdefault((pairs.seconds, pairs.segments, pairs.planned), []).append(label)
     cut = dict(by_label)
     for (_, kept, planned), labels in units.items():
-        if not planned:
-            continue
-        sizes = segment_sizes(blocks[labels[0]], planned)
+        sizes = kept + (0,) * (planned - len(kept))
         measured = [[{label: getattr(by_label[label], side)[i] for label in labels} for i in range(sum(kept))]
                     for side in ("before", "after")]
-        stop = next((k for k in range(1, len(kept)) if all(
+        stop = next((k for k in range(1, len(kept)) if planned and all(
             settled(d, judged_with) for d in look(measured, labels, sizes, k, factor).values())), None)
         if stop:
             count = sum(sizes[:stop])
@@ -567,7 +565,8 @@ def stored(decisions: dict[str, verdict.Decision], measured: dict, failed: dict,
 
 
 def rejudge(path: Path, factor: float | None, segments: int | None):
-    """The blocks a comparison's JSON (`stored`) keeps, judged again by today's rule: (decisions, measured,
+    """The blocks a comparison's JSON (`stored`) keeps, judged again by today's rule (a sequential unit's
+    looks replayed, `replay`): (decisions, measured,
     failed, its BASE and HEAD, its block seconds, its machine). `segments`: as Pairs.of_record."""
     try:
         data = json.loads(path.read_text())
@@ -583,6 +582,7 @@ def rejudge(path: Path, factor: float | None, segments: int | None):
             measured[label] = Pairs.of_record(entry, segments)
         except (ValueError, KeyError, TypeError) as exc:
             raise PairedError(f"{path}: {label}: {exc}") from None
+    measured = replay(measured, factor)
     return (judge(measured, failed, factor), measured, failed, *names, data.get("block_seconds", 0.5),
             data.get("machine", "unknown"))
 
@@ -624,8 +624,7 @@ def main(argv=None) -> int:
             text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
             print(text)
             if args.markdown:
-                args.markdown.parent.mkdir(parents=True, exist_ok=True)
-                args.markdown.write_text(text)
+                write(args.markdown, text)
             return verdict_status(decisions)
         if not (args.base and args.head):
             raise PairedError("give BASE and HEAD (revisions), or --judge PAIRED_JSON")
@@ -673,8 +672,7 @@ def main(argv=None) -> int:
         text += profile.profile_regressions(slower, list(zip(pythons, commits)), args.markdown.parent,
                                             args.profile_seconds, args.profiles)
     print(text)
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(text)
+    write(args.markdown, text)
     data = {**stored(decisions, measured, failed, commits, args.base, args.head, args.factor, args.block_seconds),
             "seconds": took}
     args.markdown.with_suffix(".json").write_text(json.dumps(data, indent=1) + "\n")

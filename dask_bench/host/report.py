@@ -30,11 +30,10 @@ from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, 
                       paired_baseline, require_machine, runs, same_sitting, SITTING_GAP_MS)
 from . import chain, summary, verdict  # noqa: E402
 from .. import policy  # noqa: E402
-from .asv_config import LOCAL_RESULTS, local_machine  # noqa: E402
+from .asv_config import LOCAL_RESULTS, REPO_ROOT, local_machine  # noqa: E402
 from .cli import guarded_main  # noqa: E402
 from .verdict import format_ratio  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 # Rates and ratios are derived from the time_ medians (the benchmarks time, the report divides).
 THROUGHPUT = "as_completed.Throughput.time_resubmit_window"
 BASELINE_THROUGHPUT = "baselines.Throughput.time_resubmit_window"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import asvapi
+from .asv_config import REPO_ROOT
 from .cli import ToolError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 RESULTS_DIR = REPO_ROOT / "results"
 BASELINE_MODULE = "baselines"
 

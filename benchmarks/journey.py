@@ -34,10 +34,10 @@ class TaskJourney(Benchmark):
     warmup_time = 0
     timeout = 600
     # a block is one journey of its workload: the map's (seconds) needs more of them (docs/decisions.md#journey)
-    paired_blocks = {"map": 400, "submit": 120}
-    paired_segments = {"map": 20, "submit": 8}
-    calibration = {"map": ("paired-2026.8.0-journey-map-400blocks-20segments.json",
-                           "paired-2026.8.0-journey-map-400blocks-20segments-more-aa-2026-12-05.json"),
+    paired_blocks = {"map": 600, "submit": 120}
+    paired_segments = {"map": 30, "submit": 8}
+    calibration = {"map": ("paired-2026.8.0-journey-map-600blocks-30segments-2aa-2026-12-05.json",
+                           "paired-2026.8.0-journey-map-600blocks-30segments-3aa-2026-12-06.json"),
                    "submit": ("paired-2026.8.0-rest-and-round-trip-journey-by-segments.json",
                               "paired-2026.8.0-8segments-more-aa-2026-12-05.json")}
 

@@ -356,19 +356,21 @@ def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], 
 
 def replay(by_label: dict[str, Pairs], factor: float | None = None) -> dict[str, Pairs]:
     """Pairs measured sequentially, cut where today's rule stops them: each unit (the labels measured
-    together, which share their seconds, fixed seconds and segments) at the first look where `measure` would have
-    found every label settled; the rest as kept. A look k before the last kept needs only the first k
-    segments' sizes and how many were planned. Their seconds stay the measured ones."""
+    together, which share their seconds, fixed seconds and segments) at the first look where `measure`
+    would have found every label settled; the rest as kept. A look k before the last kept needs only
+    the first k segments' sizes and how many were planned. Their seconds stay the measured ones."""
     judged_with = max(1, sum(map(counts, by_label)))
     units: dict[tuple, list[str]] = {}
     for label, pairs in by_label.items():
         units.setdefault((pairs.seconds, pairs.fixed, pairs.segments, pairs.planned), []).append(label)
     cut = dict(by_label)
     for (_, _, kept, planned), labels in units.items():
-        sizes = kept + (0,) * (planned - len(kept))
+        if not planned:
+            continue
+        sizes = tuple(kept) + (0,) * (planned - len(kept))
         measured = [[{label: getattr(by_label[label], side)[i] for label in labels} for i in range(sum(kept))]
                     for side in ("before", "after")]
-        stop = next((k for k in range(1, len(kept)) if planned and all(
+        stop = next((k for k in range(1, len(kept)) if all(
             settled(d, judged_with) for d in look(measured, labels, sizes, k, factor).values())), None)
         if stop:
             count = sum(sizes[:stop])

@@ -904,6 +904,11 @@ def test_replay_cuts_sequential_pairs_where_todays_rule_stops_them_and_leaves_th
     decisions, measured, *_ = paired.rejudge(path, None, None)
     assert measured[slow].segments == (5, 5) and decisions[slow].verdict == "slower", measured[slow].segments
     assert measured[flat] == kept[flat] and measured[fixed] == kept[fixed]
+    # a file whose plan has fewer segments than it kept: one line naming the file, the benchmark and the field
+    path.write_text(json.dumps({"base": {"rev": "a"}, "head": {"rev": "b"},
+                                "benchmarks": {slow: {**kept[slow].record(), "planned_segments": -2}}}))
+    with pytest.raises(paired.PairedError, match=r"compare.json: .*planned_segments -2: fewer than the 5 segments"):
+        paired.rejudge(path, None, None)
 
 
 def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_each_verdict():

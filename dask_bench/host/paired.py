@@ -157,8 +157,11 @@ class Pairs(NamedTuple):
             raise ValueError("the file records its segments: leave out --segments")
         if recorded and sum(recorded) != len(before):
             raise ValueError(f"{len(before)} blocks but segments of {sum(recorded)}")
+        planned = int(record.get("planned_segments", 0))
+        if planned and planned < max(len(recorded), 1):
+            raise ValueError(f"planned_segments {planned}: fewer than the {len(recorded)} segments it kept")
         return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
-                                               else ()), int(record.get("planned_segments", 0)),
+                                               else ()), planned,
                    float(record.get("seconds", 0.0)), float(record.get("fixed_seconds", 0.0)))
 
 

@@ -259,7 +259,7 @@ def test_the_release_history_needs_no_index_once_it_is_there(asv_workspace):
     other = asv_workspace["root"] / "no-history-yet"
     proc = run(PY, "-m", "dask_bench.host.release_history", "--path", other, "--releases", "2026.8.0",
                "--index-url", REFUSED)
-    assert proc.returncode == 1 and "cannot list distributed releases" in proc.stderr and not other.exists()
+    assert proc.returncode == 2 and "cannot list distributed releases" in proc.stderr and not other.exists()
 
 
 def test_a_fresh_clone_publishes_the_committed_results_then_does_so_offline(tmp_path):

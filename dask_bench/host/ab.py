@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import policy
 from . import paired
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
-from .cli import ToolError, guarded_main, write
+from .cli import command, write
 from .revisions import environment_python, listing, load_config, prebuild, resolve
 
 VARIANTS = {
@@ -32,6 +32,7 @@ VARIANTS = {
 WORK_DIR = REPO_ROOT / ".asv" / "ab"
 
 
+@command("ab")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.ab", description=__doc__.split("\n\n")[0],
                                      epilog="variants: " + ", ".join(f"{k} ({v[0]}: {v[1]} vs {v[2]})"
@@ -46,21 +47,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     variable, a, b = VARIANTS[args.variant]
     names = (f"{variable}={a}", f"{variable}={b}")
-    try:
-        paired.check_plan(args)
-        commit = resolve(load_config(args.config), args.rev)
-        prebuild(args.config, commit)
-        python = environment_python(args.config)
-        bench = "|".join(f"(?:{regex})" for regex in args.bench) or policy.selection_regex("quick")
-        logs = args.workdir / "paired-logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        measured, failed = paired.measure_all((python, python), listing(python, bench)["units"], args.blocks, 0.5,
-                                              logs, args.segments, sequential=args.sequential, factor=args.factor,
-                                              envs=({variable: a}, {variable: b}))
-    except ToolError as exc:
-        print(f"ab: error: {exc}", file=sys.stderr)
-        return 2
+    paired.check_plan(args)
+    commit = resolve(load_config(args.config), args.rev)
+    prebuild(args.config, commit)
+    python = environment_python(args.config)
+    bench = "|".join(f"(?:{regex})" for regex in args.bench) or policy.selection_regex("quick")
+    logs = args.workdir / "paired-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    measured, failed = paired.measure_all((python, python), listing(python, bench)["units"], args.blocks, 0.5,
+                                          logs, args.segments, sequential=args.sequential, factor=args.factor,
+                                          envs=({variable: a}, {variable: b}))
     decisions = paired.judge(measured, failed, args.factor)
     text = paired.render(decisions, measured, f"{args.rev}, {names[0]}", f"{args.rev}, {names[1]}", args.factor,
                          args.blocks, 0.5, took={"measured": time.monotonic() - started})
@@ -74,4 +71,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="ab"))
+    sys.exit(main())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import paired, verdict
 from .asv_config import MAIN_CONFIG
-from .cli import ToolError, guarded_main
+from .cli import ToolError, command
 from .revisions import WORK_DIR, environment_python, listing, load_config, prebuild, resolve, side_config
 
 
@@ -108,6 +108,7 @@ class Bisection:
         return candidates[hi], [c for c in candidates[lo + 1:hi] if c in skipped]
 
 
+@command("bisect")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.bisection", description=__doc__.split("\n\n")[0])
     parser.add_argument("bench", help="benchmark regex (asv -b)")
@@ -119,15 +120,11 @@ def main(argv=None) -> int:
     parser.add_argument("--faster", action="store_true",
                         help="find the first commit that made BENCH faster (GOOD: the slower revision)")
     args = parser.parse_args(argv)
-    try:
-        paired.check_plan(args)
-        conf = load_config(args.config)
-        good, bad = resolve(conf, args.good), resolve(conf, args.bad)
-        first, maybe = Bisection(args.config, args.bench, good, args.workdir, args.factor, args.blocks,
-                                 args.segments, args.faster, args.sequential).run(bad)
-    except ToolError as exc:
-        print(f"bisect: error: {exc}", file=sys.stderr)
-        return 2
+    paired.check_plan(args)
+    conf = load_config(args.config)
+    good, bad = resolve(conf, args.good), resolve(conf, args.bad)
+    first, maybe = Bisection(args.config, args.bench, good, args.workdir, args.factor, args.blocks,
+                             args.segments, args.faster, args.sequential).run(bad)
     message = subprocess.run(["git", "-C", conf.repo, "log", "-1", "--format=%H%n%an <%ae>%n%ad%n%n%B", first],
                              capture_output=True, text=True).stdout.strip()
     print(f"\nfirst {'faster' if args.faster else 'bad'} commit: {first}\n{message}")
@@ -138,4 +135,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="bisect"))
+    sys.exit(main())

@@ -41,7 +41,7 @@ from scipy import stats
 from . import asvapi, chain, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT, derive
 from .. import policy
-from .cli import ToolError, guarded_main, refuse_unused, write
+from .cli import ToolError, command, refuse_unused, write
 from .paired import (PairedError, Pairs, Progress, add_plan_options, blocks_needed, check_plan, counts, replay,
                      describe_factor, duration, factor_of, judge, measure_all, run_key, segments_needed,
                      sequential_of)
@@ -483,21 +483,18 @@ def summary(machine: str) -> str:
 
 def _without_measuring(parser, args, mode: str, used: set[str], text_of) -> int:
     """--summary and --judge: refuse a REV and the options `mode` would ignore, print the table
-    `text_of()` makes (and write it to --markdown); 2 with a one-line error."""
-    try:
-        if args.rev:
-            raise CalibrationError(f"{mode} measures nothing: give no revision")
-        refuse_unused(parser, args, used, mode)
-        text = text_of()
-    except ToolError as exc:
-        print(f"calibrate: error: {exc}", file=sys.stderr)
-        return 2
+    `text_of()` makes (and write it to --markdown)."""
+    if args.rev:
+        raise CalibrationError(f"{mode} measures nothing: give no revision")
+    refuse_unused(parser, args, used, mode)
+    text = text_of()
     print(text)
     if args.markdown:
         write(args.markdown, text)
     return 0
 
 
+@command("calibrate")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("rev", nargs="?")
@@ -525,50 +522,41 @@ def main(argv=None) -> int:
         return _without_measuring(parser, args, "--summary", {"summary", "machine", "markdown"},
                                   lambda: summary(args.machine or asvapi.host_machine()))
     if args.machine is not None:
-        print("calibrate: error: --machine goes with --summary (a calibration measures this host)", file=sys.stderr)
-        return 2
+        raise CalibrationError("--machine goes with --summary (a calibration measures this host)")
     if args.judge is not None:  # its unused options refused before check_plan resolves --fixed
         return _without_measuring(parser, args, "--judge", {"judge", "factor", "markdown"},
                                   lambda: check_plan(args) or judge_again(args.judge, args.factor))
-    try:
-        check_plan(args)
-    except ToolError as exc:
-        print(f"calibrate: error: {exc}", file=sys.stderr)
-        return 2
+    check_plan(args)
     args.markdown = args.markdown or OUT_DIR / "calibration.md"
-    try:
-        if not args.rev:
-            raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
-        if args.aa < 1:
-            raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
-        injections = parse_injections(args.sites, args.ms)
-        conf = load_config(args.config)
-        resolve(conf, args.rev)
-        if args.step_at is not None and args.history is None:
-            raise CalibrationError("--step-at goes with --history N (STEP_AT with HISTORY)")
-        if args.history is not None:
-            args.step_at = args.history // 2 if args.step_at is None else args.step_at
-            if args.history < 3 or not 0 <= args.step_at < args.history:
-                raise CalibrationError(f"--history {args.history} --step-at {args.step_at}: at least 3 commits, "
-                                       "and the step one of them after the first (0: none)")
-            if args.step_at and not injections:
-                raise CalibrationError("a known step needs an injection: give SITES and MS, or STEP_AT=0")
-            text, code = history_check(args, injections[0] if injections else None)
-            print(text)
-            write(args.markdown.with_name("history-calibration.md"), text)
-            return code
-        commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
-        # an asv environment per side (REV in the configuration's own): each commit stays installed,
-        # none is measured right after pip replaced distributed
-        configs = {name: derive(args.workdir / f"side-{i}.conf.json", args.config, repo=args.workdir / "distributed",
-                                results_dir=args.workdir / "results",
-                                **({"env_dir": args.workdir / f"env-{i}"} if i else {}))
-                   for i, name in enumerate(commits)}
-        regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
-        decided, kept, progresses = measure_sides(configs, commits, regex, args)
-    except ToolError as exc:
-        print(f"calibrate: error: {exc}", file=sys.stderr)
-        return 2
+    if not args.rev:
+        raise CalibrationError("give REV, the revision to calibrate (or --judge CALIBRATION_JSON)")
+    if args.aa < 1:
+        raise CalibrationError(f"--aa {args.aa}: at least 1 A/A pair")
+    injections = parse_injections(args.sites, args.ms)
+    conf = load_config(args.config)
+    resolve(conf, args.rev)
+    if args.step_at is not None and args.history is None:
+        raise CalibrationError("--step-at goes with --history N (STEP_AT with HISTORY)")
+    if args.history is not None:
+        args.step_at = args.history // 2 if args.step_at is None else args.step_at
+        if args.history < 3 or not 0 <= args.step_at < args.history:
+            raise CalibrationError(f"--history {args.history} --step-at {args.step_at}: at least 3 commits, "
+                                   "and the step one of them after the first (0: none)")
+        if args.step_at and not injections:
+            raise CalibrationError("a known step needs an injection: give SITES and MS, or STEP_AT=0")
+        text, code = history_check(args, injections[0] if injections else None)
+        print(text)
+        write(args.markdown.with_name("history-calibration.md"), text)
+        return code
+    commits = make_commits(conf.repo, args.rev, args.aa, injections, args.workdir)
+    # an asv environment per side (REV in the configuration's own): each commit stays installed,
+    # none is measured right after pip replaced distributed
+    configs = {name: derive(args.workdir / f"side-{i}.conf.json", args.config, repo=args.workdir / "distributed",
+                            results_dir=args.workdir / "results",
+                            **({"env_dir": args.workdir / f"env-{i}"} if i else {}))
+               for i, name in enumerate(commits)}
+    regex = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
+    decided, kept, progresses = measure_sides(configs, commits, regex, args)
     table = matrix(decided, args.factor, kept)
     labels = [e["benchmark"] for e in table]
     blocks = {args.blocks} if args.blocks else {blocks_needed([label]) for label in labels}
@@ -599,4 +587,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="calibrate"))
+    sys.exit(main())

@@ -31,7 +31,7 @@ from pathlib import Path
 from .. import policy
 from . import asv_run, paired, verdict
 from .asv_config import MAIN_CONFIG
-from .cli import ToolError, guarded_main
+from .cli import ToolError, command
 from .release_history import DEFAULT_PIN_FILE
 from .revisions import load_config, tagged_commits
 
@@ -175,6 +175,7 @@ def asv_runs(config: Path, wanted: list[str], latest: int, bench: str) -> int:
                             "-b", bench, f"HASHFILE:{hashes.name}"], Path(conf.results_dir))
 
 
+@command("history")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.chain", description=__doc__.split("\n\n")[0])
     parser.add_argument("--measure", action="store_true", help="compare every consecutive pair not stored yet")
@@ -225,4 +226,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="history"))
+    sys.exit(main())

@@ -8,6 +8,7 @@ traceback), 3 inconclusive (a verdict that could not tell; not a pass), 128 + N 
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import sys
 from contextlib import contextmanager
@@ -65,9 +66,13 @@ def refuse_unused(parser: argparse.ArgumentParser, args, used: set[str], mode: s
                         f"{'it' if len(unused) == 1 else 'them'} out")
 
 
-def guarded_main(argv=None, main=None, prog="compare") -> int:
-    """main(argv), stopped cleanly by Ctrl-C or SIGTERM, a ToolError as one line (2), and any
-    unexpected failure reported as an error (2), never as a verdict."""
+def command(prog: str):
+    """A tool's main(argv) as its command `prog`, from a shell or a test alike: stopped cleanly by
+    Ctrl-C or SIGTERM, a ToolError as one line (2), any unexpected failure an error (2), never a verdict."""
+    return lambda main: functools.wraps(main)(lambda argv=None: guarded_main(argv, main, prog))
+
+
+def guarded_main(argv, main, prog: str) -> int:
     try:
         with signals_stop():
             return main(argv)

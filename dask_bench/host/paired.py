@@ -47,7 +47,7 @@ from typing import NamedTuple
 from .. import policy
 from . import asv_run as asv_runner, asvapi, profile, verdict
 from .asv_config import MAIN_CONFIG, OUT_DIR, REPO_ROOT
-from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, guarded_main, refuse_unused, write
+from .cli import EXIT_ERROR, EXIT_INCONCLUSIVE, EXIT_SLOWER, ToolError, check_factor, command, refuse_unused, write
 from .results import format_value
 from .revisions import WORK_DIR, environment_python, listing, prebuild, resolve, side_config
 from .verdict import MARKS
@@ -592,6 +592,7 @@ def rejudge(path: Path, factor: float | None, segments: int | None):
             data.get("machine", "unknown"))
 
 
+@command("compare")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="./compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("base", nargs="?")
@@ -618,55 +619,51 @@ def main(argv=None) -> int:
                                                       "only printed unless given)")
     args = parser.parse_args(argv)
     bench = "|".join(f"(?:{b})" for b in args.bench) or policy.selection_regex("quick")
-    try:
-        if args.judge is not None:  # before check_plan, which resolves --fixed into args.sequential
-            if args.base or args.head:
-                raise PairedError("--judge takes BASE and HEAD from the file: give neither")
-            refuse_unused(parser, args, {"judge", "base", "head", "segments", "factor", "markdown"}, "--judge")
-        check_plan(args)
-        if args.judge is not None:
-            decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
-            text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
-            print(text)
-            if args.markdown:
-                write(args.markdown, text)
-            return verdict_status(decisions)
-        if not (args.base and args.head):
-            raise PairedError("give BASE and HEAD (revisions), or --judge PAIRED_JSON")
-        if args.block_seconds < 0:
-            raise PairedError("--block-seconds must be 0 or more")
-        conf = asvapi.config(args.config)
-        commits = [resolve(conf, rev) for rev in (args.base, args.head)]
-        configs = [args.config, side_config("results", args.config, args.workdir, "head")][::-1 if args.swap else 1]
-        started = time.monotonic()
-        for config, commit in zip(configs, commits):
-            print(f"[build] {commit[:8]}", flush=True)
-            prebuild(config, commit)
-        took = {"built": time.monotonic() - started}
-        if args.build_only:
-            return 0
-        pythons = tuple(environment_python(config) for config in configs)
-        units = listing(pythons[1], bench)["units"]
-        if not units:
-            raise PairedError(f"BENCH={bench!r} matches no benchmark that can be paired: "
-                              "time_ benchmarks that measure in their samples (not track_ values)")
-        note = load_note(units)
-        if note:
-            print(note, file=sys.stderr, flush=True)
-        logs = args.workdir / "paired-logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        # kept until the JSON is written: the same command after an interruption resumes
-        progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
-                            run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments,
-                                    args.sequential))
-        measuring = time.monotonic()
-        measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress,
-                                       args.sequential, args.factor)
-        took["measured"] = time.monotonic() - measuring
-        took["fixed"] = sum(measured[unit[0]].fixed for unit in units if unit[0] in measured)
-    except ToolError as exc:
-        print(f"compare: error: {exc}", file=sys.stderr)
-        return 2
+    if args.judge is not None:  # before check_plan, which resolves --fixed into args.sequential
+        if args.base or args.head:
+            raise PairedError("--judge takes BASE and HEAD from the file: give neither")
+        refuse_unused(parser, args, {"judge", "base", "head", "segments", "factor", "markdown"}, "--judge")
+    check_plan(args)
+    if args.judge is not None:
+        decisions, measured, failed, base, head, seconds, machine = rejudge(args.judge, args.factor, args.segments)
+        text = render(decisions, measured, base, head, args.factor, None, seconds, machine)
+        print(text)
+        if args.markdown:
+            write(args.markdown, text)
+        return verdict_status(decisions)
+    if not (args.base and args.head):
+        raise PairedError("give BASE and HEAD (revisions), or --judge PAIRED_JSON")
+    if args.block_seconds < 0:
+        raise PairedError("--block-seconds must be 0 or more")
+    conf = asvapi.config(args.config)
+    commits = [resolve(conf, rev) for rev in (args.base, args.head)]
+    configs = [args.config, side_config("results", args.config, args.workdir, "head")][::-1 if args.swap else 1]
+    started = time.monotonic()
+    for config, commit in zip(configs, commits):
+        print(f"[build] {commit[:8]}", flush=True)
+        prebuild(config, commit)
+    took = {"built": time.monotonic() - started}
+    if args.build_only:
+        return 0
+    pythons = tuple(environment_python(config) for config in configs)
+    units = listing(pythons[1], bench)["units"]
+    if not units:
+        raise PairedError(f"BENCH={bench!r} matches no benchmark that can be paired: "
+                          "time_ benchmarks that measure in their samples (not track_ values)")
+    note = load_note(units)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    logs = args.workdir / "paired-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    # kept until the JSON is written: the same command after an interruption resumes
+    progress = Progress(args.workdir / f"paired-blocks-{commits[0][:12]}-{commits[1][:12]}.json",
+                        run_key(commits, configs, units, args.blocks, args.block_seconds, args.segments,
+                                args.sequential))
+    measuring = time.monotonic()
+    measured, failed = measure_all(pythons, units, args.blocks, args.block_seconds, logs, args.segments, progress,
+                                   args.sequential, args.factor)
+    took["measured"] = time.monotonic() - measuring
+    took["fixed"] = sum(measured[unit[0]].fixed for unit in units if unit[0] in measured)
     args.markdown = args.markdown or OUT_DIR / "compare.md"
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     decisions = judge(measured, failed, args.factor)
@@ -700,4 +697,4 @@ def verdict_status(decisions: dict[str, verdict.Decision], logs: Path | None = N
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="compare"))
+    sys.exit(main())

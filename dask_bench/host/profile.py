@@ -25,9 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import asv_run as asv_runner, asvapi
+from . import asvapi
 from .asv_config import MAIN_CONFIG, OUT_DIR
-from .cli import ToolError
+from .cli import ToolError, command
 from .revisions import WORK_DIR, driver, environment_python, installed, matched, resolve, side_config
 from .results import format_value
 
@@ -262,6 +262,7 @@ def profile_regressions(labels: list[str], sides: list[tuple[Path, str]], relati
 
 # -- command line --------------------------------------------------------------------------------
 
+@command("profile")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.profile", description=__doc__.split("\n\n")[0])
     parser.add_argument("bench", help="a regular expression over the benchmarks' asv names")
@@ -275,31 +276,24 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=3, help="at least this many samples (default 3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="and samples for at least this long (default 5)")
     args = parser.parse_args(argv)
-    try:
-        if bool(args.base) != bool(args.head):
-            raise ProfileError("give both BASE and HEAD (make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>)")
-        if args.samples < 1 or args.seconds < 0:
-            raise ProfileError("--samples must be 1 or more and --seconds 0 or more")
-        conf = asvapi.config(args.config)
-        args.out.mkdir(parents=True, exist_ok=True)
-        revs = (args.base, args.head) if args.base else (args.rev,)
-        commits = [resolve(conf, rev) for rev in revs]
-        configs = [args.config, side_config("results", args.config, args.workdir, "head")][:len(commits)]
-        # the names first (any build of the suite's environment lists them), so a wrong BENCH fails fast
-        labels = matched(_any_python(args.config, commits[0]), args.bench)
-        pythons = [installed(config, commit) for config, commit in zip(configs, commits)]
-        for label in labels:
-            if args.base:
-                profile_diff(label, (pythons[0], commits[0]), (pythons[1], commits[1]), args.out, args.samples,
-                             args.seconds)
-            else:
-                profile_one(pythons[0], label, commits[0], args.out, args.samples, args.seconds)
-    except ToolError as exc:
-        print(f"profile: error: {exc}", file=sys.stderr)
-        return 2
-    except asv_runner.Stopped as stop:
-        print(f"profile: stopped ({stop})", file=sys.stderr)
-        return 128 + stop.signum
+    if bool(args.base) != bool(args.head):
+        raise ProfileError("give both BASE and HEAD (make profile-diff BASE=<rev> HEAD=<rev> BENCH=<regex>)")
+    if args.samples < 1 or args.seconds < 0:
+        raise ProfileError("--samples must be 1 or more and --seconds 0 or more")
+    conf = asvapi.config(args.config)
+    args.out.mkdir(parents=True, exist_ok=True)
+    revs = (args.base, args.head) if args.base else (args.rev,)
+    commits = [resolve(conf, rev) for rev in revs]
+    configs = [args.config, side_config("results", args.config, args.workdir, "head")][:len(commits)]
+    # the names first (any build of the suite's environment lists them), so a wrong BENCH fails fast
+    labels = matched(_any_python(args.config, commits[0]), args.bench)
+    pythons = [installed(config, commit) for config, commit in zip(configs, commits)]
+    for label in labels:
+        if args.base:
+            profile_diff(label, (pythons[0], commits[0]), (pythons[1], commits[1]), args.out, args.samples,
+                         args.seconds)
+        else:
+            profile_one(pythons[0], label, commits[0], args.out, args.samples, args.seconds)
     return 0
 
 

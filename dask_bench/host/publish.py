@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import vendor
 from .asv_config import LOCAL_RESULTS, MAIN_CONFIG, REPO_ROOT, derive
-from .cli import ToolError, guarded_main
+from .cli import ToolError, command
 from .revisions import load_config
 
 MERGED = REPO_ROOT / ".asv" / "publish"
@@ -40,6 +40,7 @@ def merge(committed: Path, local: Path, out: Path) -> Path:
     return out
 
 
+@command("publish")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=MAIN_CONFIG)
@@ -56,4 +57,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="publish"))
+    sys.exit(main())

@@ -35,6 +35,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from .cli import ToolError, command
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_PATH = REPO_ROOT / ".asv" / "distributed"
 DEFAULT_PIN_FILE = REPO_ROOT / "results" / "distributed-releases.txt"
@@ -49,7 +51,7 @@ IDENTITY = {"GIT_AUTHOR_NAME": "dask-bench release history", "GIT_AUTHOR_EMAIL":
 NOT_SOURCE = ("PKG-INFO", "distributed.egg-info", "distributed/_version.py")
 
 
-class HistoryError(Exception):
+class HistoryError(ToolError):
     pass
 
 
@@ -269,6 +271,7 @@ def mirror(path: Path, url: str, log=print) -> None:
 
 # -- command line ------------------------------------------------------------------------------
 
+@command("release_history")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.release_history", description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="where the repository goes (asv.conf.json's repo)")
@@ -293,42 +296,38 @@ def main(argv=None) -> int:
         parser.error(f"--since {args.since}: the suite supports releases from {SUPPORTED_SINCE} on "
                      "(older graphs have no task-spec)")
     path = args.path.absolute()
-    try:
-        if args.clone:
-            mirror(path, args.clone)
-            return 0
-        requested = args.releases.split() or None
-        pinned = args.pin_file.read_text().split() if args.pin_file.exists() else []
-        try:
-            available = sdist_releases(args.index_url)
-        except HistoryError as exc:
-            # Offline once set up: a history that already holds what is asked for is used as it is.
-            have = history_tags(path) if _is_ours(path) else None
-            if have and all(v in have for v in (requested or pinned)):
-                print(f"{path}: {exc}; using the history already here ({' '.join(have)})", file=sys.stderr)
-                return 0
-            raise
-        releases = choose(available, requested, args.since, pinned, args.grow)
-        versions = [r.version for r in releases]
-        newer = [v for v in latest_patches(available, args.since) if v not in versions and not requested]
-        if newer:
-            print(f"{PROJECT} {' '.join(newer)}: released since the history's newest; make history adds "
-                  f"{'them' if len(newer) > 1 else 'it'} (each measured against its predecessor)")
-        if path.exists() and not _is_ours(path):
-            raise HistoryError(f"{path} exists and is not a release history made by this command (a mirror of "
-                               f"DISTRIBUTED_REPO?); remove it (rm -rf {path}) or set DISTRIBUTED_REPO")
-        if path.exists() and history_tags(path) == versions:
-            print(f"{path}: up to date ({' '.join(versions)})")
-        else:
-            print(f"{path}: release history of {PROJECT} {' '.join(versions)}")
-            build_history(path, releases, args.cache_dir, line_dates(releases, available))
-        if not requested and versions != pinned:  # --grow, or no pin file yet
-            args.pin_file.parent.mkdir(parents=True, exist_ok=True)
-            args.pin_file.write_text("\n".join(versions) + "\n")
+    if args.clone:
+        mirror(path, args.clone)
         return 0
+    requested = args.releases.split() or None
+    pinned = args.pin_file.read_text().split() if args.pin_file.exists() else []
+    try:
+        available = sdist_releases(args.index_url)
     except HistoryError as exc:
-        print(f"release_history: error: {exc}", file=sys.stderr)
-        return 1
+        # Offline once set up: a history that already holds what is asked for is used as it is.
+        have = history_tags(path) if _is_ours(path) else None
+        if have and all(v in have for v in (requested or pinned)):
+            print(f"{path}: {exc}; using the history already here ({' '.join(have)})", file=sys.stderr)
+            return 0
+        raise
+    releases = choose(available, requested, args.since, pinned, args.grow)
+    versions = [r.version for r in releases]
+    newer = [v for v in latest_patches(available, args.since) if v not in versions and not requested]
+    if newer:
+        print(f"{PROJECT} {' '.join(newer)}: released since the history's newest; make history adds "
+              f"{'them' if len(newer) > 1 else 'it'} (each measured against its predecessor)")
+    if path.exists() and not _is_ours(path):
+        raise HistoryError(f"{path} exists and is not a release history made by this command (a mirror of "
+                           f"DISTRIBUTED_REPO?); remove it (rm -rf {path}) or set DISTRIBUTED_REPO")
+    if path.exists() and history_tags(path) == versions:
+        print(f"{path}: up to date ({' '.join(versions)})")
+    else:
+        print(f"{path}: release history of {PROJECT} {' '.join(versions)}")
+        build_history(path, releases, args.cache_dir, line_dates(releases, available))
+    if not requested and versions != pinned:  # --grow, or no pin file yet
+        args.pin_file.parent.mkdir(parents=True, exist_ok=True)
+        args.pin_file.write_text("\n".join(versions) + "\n")
+    return 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, 
 from . import chain, summary, verdict  # noqa: E402
 from .. import policy  # noqa: E402
 from .asv_config import LOCAL_RESULTS, REPO_ROOT, local_machine  # noqa: E402
-from .cli import guarded_main  # noqa: E402
+from .cli import command  # noqa: E402
 from .verdict import format_ratio  # noqa: E402
 
 # Rates and ratios are derived from the time_ medians (the benchmarks time, the report divides).
@@ -439,6 +439,7 @@ ones above (<code>./compare A B</code>).</p>
     return out / "history.html"
 
 
+@command("report")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
@@ -446,13 +447,9 @@ def main(argv=None) -> int:
     parser.add_argument("--repo", type=Path, default=REPO_ROOT / ".asv" / "distributed")
     parser.add_argument("--machine")
     args = parser.parse_args(argv)
-    try:
-        print(f"report: {build(args.results, args.html, args.repo, args.machine)}")
-    except ResultsError as exc:
-        print(f"report: error: {exc}", file=sys.stderr)
-        return 2
+    print(f"report: {build(args.results, args.html, args.repo, args.machine)}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main(main=main, prog="report"))
+    sys.exit(main())

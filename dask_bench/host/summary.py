@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .asv_config import LOCAL_RESULTS, local_machine
+from .cli import command
 from .results import (RESULTS_DIR, ResultsError, benchmark_info, format_params, format_value, machine_moved,
                       paired_baseline, require_machine, runs)
 
@@ -69,6 +70,7 @@ def drift_line(run, results_dir: Path) -> str | None:
     return machine_moved(run, sitting)
 
 
+@command("summary")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.summary", description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=LOCAL_RESULTS)
@@ -76,11 +78,7 @@ def main(argv=None) -> int:
     parser.add_argument("--commit")
     parser.add_argument("--markdown", action="store_true", help="a Markdown table")
     args = parser.parse_args(argv)
-    try:
-        print(summarize(args.results, args.machine, args.commit, args.markdown))
-    except ResultsError as exc:
-        print(f"summary: error: {exc}", file=sys.stderr)
-        return 2
+    print(summarize(args.results, args.machine, args.commit, args.markdown))
     return 0
 
 

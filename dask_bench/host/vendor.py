@@ -22,6 +22,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
+from .cli import ToolError, command
+
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 CACHE = REPO_ROOT / ".asv" / "vendor"
 REGISTRY = os.environ.get("DASK_BENCH_NPM_REGISTRY", "https://registry.npmjs.org")
@@ -55,7 +57,7 @@ EXTRA = {"bootstrap": [f"dist/fonts/glyphicons-halflings-regular.{ext}" for ext 
 EXTERNAL = re.compile(r'(?:src|href)="(https?://[^"]+\.(?:js|css))"')
 
 
-class VendorError(Exception):
+class VendorError(ToolError):
     pass
 
 
@@ -117,17 +119,13 @@ def vendor(html_dir: Path) -> list[str]:
     return changed
 
 
+@command("vendor")
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     html_dir = Path(argv[0]) if argv else REPO_ROOT / "html"
     if not (html_dir / "index.html").exists():
-        print(f"vendor: no asv report in {html_dir}; run: asv publish", file=sys.stderr)
-        return 1
-    try:
-        changed = vendor(html_dir)
-    except VendorError as exc:
-        print(f"vendor: error: {exc}", file=sys.stderr)
-        return 1
+        raise VendorError(f"no asv report in {html_dir}; run: asv publish")
+    changed = vendor(html_dir)
     print(f"vendor: {html_dir} loads its scripts locally ({', '.join(changed) or 'already done'})")
     return 0
 

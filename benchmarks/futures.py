@@ -16,6 +16,12 @@ from dask_bench import workloads
 from .common import ClusterBenchmark, Shape, expect
 
 MAP_TASKS = workloads.MAP_TASKS
+# the quick selection's sequential calibrations at today's plans, which the round trip and map/gather share
+QUICK_CALIBRATIONS = ("sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
+                      "sequential-quick-aa-2026.8.0-2026-12-05.json",
+                      "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
+                      "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
+                      "sequential-quick-aa3-2026.8.0-2026-12-05.json")
 
 
 class SubmitLatency(ClusterBenchmark):
@@ -43,20 +49,10 @@ class SubmitLatency(ClusterBenchmark):
     time_submit_result.sequential = True
     time_submit_result.calibration = {  # every calibration that measured it at its plan: their A/A pairs pooled
         "processes": ("sequential-submit-processes-240blocks-24segments-2026-12-05.json",
-                      "sequential-submit-processes-240blocks-24segments-more-aa-2026-12-05.json",
-                      "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
-                      "sequential-quick-aa-2026.8.0-2026-12-05.json",
-                      "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                      "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
-                      "sequential-quick-aa3-2026.8.0-2026-12-05.json"),
+                      "sequential-submit-processes-240blocks-24segments-more-aa-2026-12-05.json") + QUICK_CALIBRATIONS,
         "threads": ("sequential-submit-threads-240blocks-24segments-2026-12-05.json",
                     "sequential-quick-client-0.35ms-2026.8.0-2026-12-05.json",
-                    "sequential-quick-client-1ms-2026.8.0-2026-12-05.json",
-                    "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
-                    "sequential-quick-aa-2026.8.0-2026-12-05.json",
-                    "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                    "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
-                    "sequential-quick-aa3-2026.8.0-2026-12-05.json")}
+                    "sequential-quick-client-1ms-2026.8.0-2026-12-05.json") + QUICK_CALIBRATIONS}
 
     def time_map_gather(self, workers):
         self.got_mapped = workloads.map_gather(self.client, MAP_TASKS)
@@ -71,12 +67,7 @@ class SubmitLatency(ClusterBenchmark):
     time_map_gather.sequential = True
     time_map_gather.calibration = ("sequential-quick-2026.8.0-2026-12-04.json",
                                    "sequential-quick-client-0.35ms-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-client-1ms-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-client-1ms-24segments-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-aa-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-scheduler-1ms-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-3sites-1ms-2026.8.0-2026-12-05.json",
-                                   "sequential-quick-aa3-2026.8.0-2026-12-05.json")
+                                   "sequential-quick-client-1ms-2026.8.0-2026-12-05.json") + QUICK_CALIBRATIONS
 
     def time_dependency_chain(self, workers):
         self.got_chain = workloads.dependency_chain(self.client)

@@ -32,14 +32,27 @@ def _is_policy(node: ast.AST) -> bool:
         for t in node.targets)
 
 
+def _policy_names(tree: ast.AST) -> set[str]:
+    """The module's names that only policy attributes use (a list of calibrations two benchmarks share)."""
+    in_policy = [n for node in ast.walk(tree) if _is_policy(node) for n in ast.walk(node.value)
+                 if isinstance(n, ast.Name)]
+    seen = {id(n) for n in in_policy}
+    elsewhere = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                 and id(n) not in seen}
+    return {n.id for n in in_policy} - elsewhere
+
+
 def normalized(source: str) -> str:
-    """Source without comments, docstrings, layout or policy attributes: what such an edit does not change."""
+    """Source without comments, docstrings, layout or policy attributes (and the names only they use):
+    what such an edit does not change."""
     tree = ast.parse(source)
+    names = _policy_names(tree)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if not isinstance(body, list):
             continue
-        body = [item for item in body if not _is_policy(item)]
+        body = [item for item in body if not _is_policy(item) and not (
+            isinstance(item, ast.Assign) and all(getattr(t, "id", None) in names for t in item.targets))]
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]

@@ -14,8 +14,10 @@
 A value set on the method (`time_x.factor = 1.05`) wins over the class's, which wins over its base
 classes' and then the module's, as asv reads its own attributes. A value may be a dict from the
 benchmark's leading parameter values, written without quotes ("processes", "4, 1"), to the
-value; a label that no key matches falls through to the next level. These attributes are left out
-of a benchmark's identity (dask_bench.identity): changing one does not invalidate its results.
+value; a label that no key matches falls through to the next level. A value is a literal, or names
+a literal constant of its module, tuples joined with + (a list of calibrations two benchmarks share).
+These attributes, and the constants only they use, are left out of a benchmark's identity
+(dask_bench.identity): changing one does not invalidate its results.
 """
 
 from __future__ import annotations
@@ -72,22 +74,36 @@ class _Class:
     where: str
 
 
-def _literal(node: ast.AST, where: str):
+def _literal(node: ast.AST, where: str, names: dict | None = None):
+    """A literal, in which a name stands for the literal the module assigns it and + joins tuples."""
     try:
+        if isinstance(node, ast.Name) and node.id in (names or {}):
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return _literal(node.left, where, names) + _literal(node.right, where, names)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            return {_literal(k, where, names): _literal(v, where, names) for k, v in zip(node.keys, node.values)}
         return ast.literal_eval(node)
-    except ValueError:
-        raise PolicyError(f"{where}: a policy attribute must be a literal (a number, string, bool, tuple or dict)") from None
+    except (ValueError, TypeError):
+        raise PolicyError(f"{where}: a policy attribute must be a literal (a number, string, bool, tuple or dict), "
+                          "or a name the module assigns one") from None
 
 
 def _read_module(path: Path) -> tuple[dict, dict[str, _Class]]:
     """(module-level policy attributes, {class name: _Class}) of one benchmark module."""
     tree = ast.parse(path.read_text(), str(path))
-    module_attrs, classes = {}, {}
+    module_attrs, classes, names = {}, {}, {}
+    for node in tree.body:  # the module's literal constants, which a policy attribute may name
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                names[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
     for node in tree.body:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id in DEFAULTS:
-                    module_attrs[target.id] = _literal(node.value, f"{path.name}:{node.lineno}")
+                    module_attrs[target.id] = _literal(node.value, f"{path.name}:{node.lineno}", names)
         elif isinstance(node, ast.ClassDef):
             attrs, methods = {}, {}
             for item in node.body:
@@ -99,10 +115,10 @@ def _read_module(path: Path) -> tuple[dict, dict[str, _Class]]:
                 for target in item.targets:
                     where = f"{path.name}:{item.lineno}"
                     if isinstance(target, ast.Name) and target.id in DEFAULTS:
-                        attrs[target.id] = _literal(item.value, where)
+                        attrs[target.id] = _literal(item.value, where, names)
                     elif (isinstance(target, ast.Attribute) and target.attr in DEFAULTS
                           and isinstance(target.value, ast.Name)):
-                        methods.setdefault(target.value.id, {})[target.attr] = _literal(item.value, where)
+                        methods.setdefault(target.value.id, {})[target.attr] = _literal(item.value, where, names)
             bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
             classes[node.name] = _Class(path.stem, bases, attrs, methods, f"{path.name}:{node.lineno}")
     return module_attrs, classes

@@ -72,6 +72,19 @@ def test_a_tuple_or_list_of_calibrations_names_each(suite):
     assert found.calibrations == (first, second) and isinstance(found.calibration, tuple)
 
 
+def test_a_calibration_list_two_benchmarks_share_is_a_module_constant_joined_with_plus(suite):
+    first, second, third = sorted(path.name for path in policy.CALIBRATION_DIR.glob("*.json"))[:3]
+    source = f"SHARED = ({second!r}, {third!r})\n" + SUITE.replace(
+        "    paired_blocks = 40", f"    calibration = {{'processes': ({first!r},) + SHARED, 'threads': SHARED}}")
+    (suite / "mod.py").write_text(source)
+    assert policy.policy_of("mod.Latency.time_two('processes')", suite).calibrations == (first, second, third)
+    assert policy.policy_of("mod.Latency.time_two('threads')", suite).calibrations == (second, third)
+    (suite / "mod.py").write_text(source.replace("+ SHARED", "+ UNDEFINED"))
+    policy._suite.cache_clear()
+    with pytest.raises(policy.PolicyError, match="or a name the module assigns one"):
+        policy.policy_of("mod.Latency.time_two('processes')", suite)
+
+
 def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite):
     names = ["mod.Latency.time_one", "mod.Latency.time_two", "mod.Latency.track_memory", "mod.Load.time_big",
              "other.Plain.time_x"]
@@ -94,7 +107,7 @@ def test_selections_give_asv_regexes_that_select_exactly_their_benchmarks(suite)
     ("    calibration = ('detection.md', 'nowhere.json')", "calibration 'nowhere.json' is not a file of"),
     ("    calibration = ('detection.md', 'detection.md')", "calibration 'detection.md' is named twice"),
     ("    sequential = 'yes'", "sequential 'yes' must be True or False"),
-    ("    factor = 1 + 0.05", "must be a literal"),
+    ("    factor = round(1.05, 2)", "must be a literal"),
 ])
 def test_a_bad_declaration_is_one_line_naming_the_benchmark_and_the_rule(suite, line, needle):
     (suite / "mod.py").write_text(SUITE.replace("    paired_blocks = 40", line))

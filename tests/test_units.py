@@ -271,6 +271,12 @@ def test_a_benchmarks_policy_is_not_part_of_its_version_and_its_code_is():
     timed = source.replace("workloads.map_gather(self.client, MAP_TASKS)", "workloads.map_gather(self.client, 10)")
     assert timed != source and identity.normalized(timed) != identity.normalized(source)
     assert identity.normalized(source.replace("    number = 10\n", "    number = 5\n")) != identity.normalized(source)
+    shared = source.index("QUICK_CALIBRATIONS = (")  # a name only policy attributes use is policy too
+    more = source[:shared] + "QUICK_CALIBRATIONS = ('another.json',)\n" + source[shared:].split("\n", 5)[5]
+    assert more != source and identity.normalized(more) == identity.normalized(source)
+    both = source.replace("    time_map_gather.factor = 1.05\n", "    time_map_gather.factor = MAP_TASKS\n")
+    assert both != source  # a name the timed code uses too stays in its version
+    assert identity.normalized(both.replace("MAP_TASKS = workloads.MAP_TASKS", "MAP_TASKS = 10")) != identity.normalized(both)
 
 
 def test_a_benchmarks_version_covers_the_dask_bench_modules_it_imports(monkeypatch):

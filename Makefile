@@ -39,7 +39,7 @@ SITES ?= client,scheduler,worker
 MS    ?= 0.1,1
 AA    ?= 5
 
-.PHONY: help install data distributed-repo machine check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args ab calibrate detection \
+.PHONY: help install data distributed-repo machine discover check bench history bisect bisect-args load compare compare-ready profile profile-args profile-diff profile-diff-args ab calibrate detection \
         publish preview report browser test test-fast clean compare-args rev-arg
 
 help:
@@ -55,6 +55,7 @@ help:
 	@echo "make calibrate REV=<rev> [AA=5] [SITES=...] [MS=...] [FIXED=1] | detection   how far the verdict goes"
 	@echo "  HISTORY=6 [STEP_AT=3]: make history's detector on commits with one known step (STEP_AT=0: none)"
 	@echo "make publish | preview [PORT=8080] | report | install | data [SIZE=tiny|small|full] | distributed-repo | clean"
+	@echo "make discover              after adding or changing a benchmark: results/benchmarks.json (names, versions)"
 
 install: $(STAMP)
 
@@ -73,6 +74,11 @@ distributed-repo: install
 # asv keys results by machine; --yes takes the defaults (hostname, cpu, ram) without asking.
 machine: install
 	$(ASV) machine --yes > /dev/null
+
+# After adding or changing a benchmark: asv's list of the benchmarks and their versions, results/benchmarks.json
+# (discovered with the installed distributed; nothing else under results/ is written).
+discover: install
+	$(PY) -m dask_bench.host.asv_run --discover $(ASV_CONFIG)
 
 # DASK_BENCH_* settings and the data, checked before asv runs (one-line errors that name the fix).
 check: install

@@ -131,8 +131,7 @@ def test_every_benchmark_of_the_suite_has_a_valid_policy_and_the_calibration_it_
               for b in info.values() if isinstance(b, dict)
               for combo in (itertools.product(*b["params"]) if b["params"] else [()])]
     assert set(policy.benchmark_names()) == {b["name"] for b in info.values() if isinstance(b, dict)}, (
-        "results/benchmarks.json is stale: .venv/bin/asv run --bench just-discover '2026.8.0^!', "
-        "then git checkout results/vm/machine.json (asv rewrites it with this host's)")
+        "results/benchmarks.json is stale: make discover")
     for label in labels:
         found = policy.policy_of(label)
         if found.counted and found.selection != "load" and ".time_" in label:

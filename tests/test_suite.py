@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -74,6 +75,17 @@ def test_asv_check_finds_every_family(same, tmp_path):
     assert {"futures.SubmitLatency", "arrays.ComputePersist", "bags.AccountsBag", "as_completed.Throughput",
             "as_completed.RosenbrockSearch", "errors.ErrorPath", "baselines.SubmitLatency",
             "baselines.ComputePersist", "baselines.AccountsBag", "baselines.Throughput"} <= families
+
+
+def test_the_committed_benchmark_list_is_what_asv_discovers_today(tmp_path, asv_machine):
+    """results/benchmarks.json (names, parameters, versions) is current: a change to a benchmark's
+    code changes its version, and `make discover` records it, writing nothing else."""
+    proc = run(PY, "-m", "dask_bench.host.asv_run", "--discover", REPO / "asv.conf.json", "--results", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["benchmarks.json"]
+    assert json.loads((tmp_path / "benchmarks.json").read_text()) == json.loads(
+        (REPO / "results" / "benchmarks.json").read_text()), "results/benchmarks.json is stale: make discover"
+    assert not list(Path(tempfile.gettempdir()).glob("dask-bench-discover-*")), "its scratch folder is removed"
 
 
 def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker, same):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from .cli import Stopped, signals_stop
+from .cli import Stopped, ToolError, command, signals_stop
 
 TERM_GRACE = 2.0     # seconds for asv's processes to exit after SIGTERM
 JANITOR_GRACE = 6.0  # seconds for the janitors to remove what the clusters left
@@ -147,6 +147,20 @@ def _results_dir(asv_args: list[str]) -> Path | None:
         return None  # asv itself reports the configuration's problem
 
 
+def discover(config: Path, into: Path) -> Path:
+    """asv's list of the benchmarks and their versions (benchmarks.json), discovered with this
+    Python's distributed and written to `into`, nothing else: asv's own discovery writes it beside a
+    machine.json of this host, here into a scratch folder."""
+    from .asv_config import derive
+
+    with tempfile.TemporaryDirectory(prefix="dask-bench-discover-") as scratch:
+        derived = derive(Path(scratch) / "asv.conf.json", config, results_dir=Path(scratch) / "results")
+        if run(["run", "--config", str(derived), "--python=same", "--bench", "just-discover"]) != 0:
+            raise ToolError("asv could not discover the benchmarks (see above)")
+        into.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copy(Path(scratch) / "results" / "benchmarks.json", into / "benchmarks.json"))
+
+
 def local(asv_args: list[str]) -> list[str]:
     """`asv run` arguments that store the run with this machine's own runs: the configuration given
     (--config, else asv.conf.json) with results_dir LOCAL_RESULTS, and the machine local_machine()."""
@@ -161,6 +175,7 @@ def local(asv_args: list[str]) -> list[str]:
     return [rest[0], "--config", str(derived), "--machine", machine, *rest[1:]]
 
 
+@command("asv_run")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.asv_run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, help="the results directory asv writes (repaired if interrupted)")
@@ -168,9 +183,15 @@ def main(argv=None) -> int:
                         "this selection (their policy, dask_bench/policy.py)")
     parser.add_argument("--local", action="store_true", help="store the run with this machine's own runs "
                         "(.asv/results, machine local-<host>), never in the committed results/")
+    parser.add_argument("--discover", type=Path, metavar="CONFIG", help="instead: write the benchmarks and their "
+                        "versions (asv's benchmarks.json) to --results (default CONFIG's), nothing else (make discover)")
     parser.add_argument("asv_args", nargs=argparse.REMAINDER, help="-- then asv's own arguments")
     args = parser.parse_args(argv)
     asv_args = args.asv_args[1:] if args.asv_args[:1] == ["--"] else args.asv_args
+    if args.discover:
+        into = args.results or _results_dir(["run", "--config", str(args.discover)])
+        print(f"asv_run: {discover(args.discover, into)}")
+        return 0
     if args.local:
         try:
             asv_args = local(asv_args)
@@ -182,11 +203,7 @@ def main(argv=None) -> int:
         from .. import policy
 
         asv_args = [*asv_args[:1], "-b", policy.selection_regex(args.selection), *asv_args[1:]]
-    results = args.results or _results_dir(asv_args)
-    try:
-        return run(asv_args, results)
-    except Stopped as stop:
-        return 128 + stop.signum
+    return run(asv_args, args.results or _results_dir(asv_args))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import json
 import math
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -1017,3 +1018,33 @@ def test_the_plan_options_are_tri_state_and_the_history_measures_every_segment(t
         chain.main(["--measure", "--releases", "r0 r1", "--folder", str(tmp_path), *extra])
         (argv,) = calls
         assert expected in argv and not ({"--fixed", "--sequential"} - {expected}) & set(argv), argv
+
+
+def test_a_command_run_by_another_returns_its_error_and_leaves_a_signal_to_the_outer_one(capsys):
+    """make history runs ./compare per pair: a pair's bad input is that pair's exit 2, but Ctrl-C
+    or a bug stops the history itself (they are not a pair's failure)."""
+    from dask_bench.host import cli
+
+    @cli.command("inner")
+    def inner(argv):
+        if argv == ["bad"]:
+            raise cli.ToolError("bad input")
+        if argv == ["stop"]:
+            raise cli.Stopped(signal.SIGINT)
+        raise RuntimeError("a bug")
+
+    returned = []
+
+    @cli.command("outer")
+    def outer(argv):
+        returned.append(inner(["bad"]))
+        returned.append(inner(argv))
+        return 0
+
+    assert outer(["stop"]) == 130 and returned == [2]
+    assert outer(["bug"]) == 2 and returned == [2, 2]
+    assert inner(["bad"]) == 2 and inner(["bug"]) == 2  # outer again once the outer command returned
+    err = capsys.readouterr().err
+    for line in ("inner: error: bad input", "outer: stopped (SIGINT)", "outer: error: RuntimeError: a bug",
+                 "inner: error: RuntimeError: a bug"):
+        assert line in err

@@ -8,6 +8,7 @@ traceback), 3 inconclusive (a verdict that could not tell; not a pass), 128 + N 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import signal
 import sys
@@ -72,16 +73,29 @@ def command(prog: str):
     return lambda main: functools.wraps(main)(lambda argv=None: guarded_main(argv, main, prog))
 
 
+_running = False  # a command runs: a command it runs in turn (make history's ./compare of a pair) is nested
+
+
 def guarded_main(argv, main, prog: str) -> int:
+    """main(argv) with the frame of `command`. Nested in another command, only its ToolError is its
+    exit status (2): a signal or an unexpected failure stops the command that runs it."""
+    global _running
+    outer, _running = not _running, True
     try:
-        with signals_stop():
+        with signals_stop() if outer else contextlib.nullcontext():
             return main(argv)
-    except Stopped as stop:
-        print(f"{prog}: stopped ({stop})", file=sys.stderr)
-        return 128 + stop.signum
     except ToolError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Stopped as stop:
+        if not outer:
+            raise
+        print(f"{prog}: stopped ({stop})", file=sys.stderr)
+        return 128 + stop.signum
     except Exception as exc:  # noqa: BLE001: the exit status must stay one the command documents
+        if not outer:
+            raise
         print(f"{prog}: error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        _running = not outer

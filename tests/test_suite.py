@@ -317,7 +317,7 @@ def test_an_unreachable_scheduler_fails_the_check_in_seconds(tiny_data):
 
 def test_unknown_release_gives_a_clear_error(tmp_path):
     proc = run(PY, "-m", "dask_bench.host.release_history", "--path", tmp_path / "r", "--releases", "1999.1.1")
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "no sdist of distributed 1999.1.1" in proc.stderr and "DISTRIBUTED_RELEASES" in proc.stderr
 
 

@@ -344,7 +344,7 @@ def preview(published):
 
 def test_preview_refuses_a_bad_port_clearly(published):
     proc = run(PY, "-m", "dask_bench.host.preview", "--html", published, "--port", "99999")
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr and "make preview PORT=" in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "make preview PORT=" in proc.stderr
 
 
 def test_preview_listens_on_loopback_only(preview):

@@ -12,7 +12,8 @@ import http.server
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+from .asv_config import REPO_ROOT
+from .cli import ToolError, command
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -25,29 +26,24 @@ def serve(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
     return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
+@command("preview")
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dask_bench.host.preview", description=__doc__.split("\n\n")[0])
     parser.add_argument("--html", type=Path, default=REPO_ROOT / "html")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     args = parser.parse_args(argv)
     if not (args.html / "index.html").exists():
-        print(f"preview: no report in {args.html}; run: make publish", file=sys.stderr)
-        return 1
+        raise ToolError(f"no report in {args.html}; run: make publish")
     try:
         server = serve(args.html, args.port)
     except (OSError, OverflowError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        print(f"preview: cannot listen on 127.0.0.1:{args.port} ({reason}); choose another: "
-              f"make preview PORT=8081", file=sys.stderr)
-        return 1
+        raise ToolError(f"cannot listen on 127.0.0.1:{args.port} ({reason}); choose another: make preview PORT=8081") from None
     print(f"Serving {args.html} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
-    return 0
 
 
 if __name__ == "__main__":

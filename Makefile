@@ -76,8 +76,9 @@ machine: install
 	$(ASV) machine --yes > /dev/null
 
 # After adding or changing a benchmark: asv's list of the benchmarks and their versions, results/benchmarks.json
-# (discovered with the installed distributed; nothing else under results/ is written).
-discover: install
+# (discovered with the installed distributed and the default datasets, whose preset each version covers;
+# nothing else under results/ is written).
+discover: install data
 	$(PY) -m dask_bench.host.asv_run --discover $(ASV_CONFIG)
 
 # DASK_BENCH_* settings and the data, checked before asv runs (one-line errors that name the fix).

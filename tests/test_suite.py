@@ -79,13 +79,32 @@ def test_asv_check_finds_every_family(same, tmp_path):
 
 def test_the_committed_benchmark_list_is_what_asv_discovers_today(tmp_path, asv_machine):
     """results/benchmarks.json (names, parameters, versions) is current: a change to a benchmark's
-    code changes its version, and `make discover` records it, writing nothing else."""
-    proc = run(PY, "-m", "dask_bench.host.asv_run", "--discover", REPO / "asv.conf.json", "--results", tmp_path)
+    code changes its version, and `make discover` records it, writing nothing else. A version covers
+    the data's preset and seed, of which it reads only the manifest: written here as the generator
+    writes it for the default datasets (the committed history's); other data is refused."""
+    from data_prep.manifest import GENERATOR_VERSION
+    from data_prep.presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED, PRESETS
+
+    def manifest(preset: str) -> Path:
+        data = tmp_path / f"data-{preset}"
+        data.mkdir()
+        (data / "manifest.json").write_text(json.dumps({"datasets": {
+            name: {"preset": preset, "seed": DEFAULT_SEED, "generator_version": GENERATOR_VERSION,
+                   "params": PRESETS[preset].params(name)} for name in DATASETS}}))
+        return data
+
+    out = tmp_path / "results"
+    command = [PY, "-m", "dask_bench.host.asv_run", "--discover", REPO / "asv.conf.json", "--results", out]
+    proc = run(*command, env={"DASK_BENCH_DATA_DIR": str(manifest(DEFAULT_PRESET))})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert [p.name for p in tmp_path.iterdir()] == ["benchmarks.json"]
-    assert json.loads((tmp_path / "benchmarks.json").read_text()) == json.loads(
+    assert [p.name for p in out.iterdir()] == ["benchmarks.json"]
+    assert json.loads((out / "benchmarks.json").read_text()) == json.loads(
         (REPO / "results" / "benchmarks.json").read_text()), "results/benchmarks.json is stale: make discover"
     assert not list(Path(tempfile.gettempdir()).glob("dask-bench-discover-*")), "its scratch folder is removed"
+    (out / "benchmarks.json").unlink()
+    refused = run(*command, env={"DASK_BENCH_DATA_DIR": str(manifest("tiny"))})
+    assert refused.returncode == 2 and f"make data SIZE={DEFAULT_PRESET}" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and not list(out.iterdir())
 
 
 def test_every_benchmark_runs_once_and_leaves_nothing_behind(tiny_data, tmp_path, marker, same):

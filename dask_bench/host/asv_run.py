@@ -150,9 +150,21 @@ def _results_dir(asv_args: list[str]) -> Path | None:
 def discover(config: Path, into: Path) -> Path:
     """asv's list of the benchmarks and their versions (benchmarks.json), discovered with this
     Python's distributed and written to `into`, nothing else: asv's own discovery writes it beside a
-    machine.json of this host, here into a scratch folder."""
+    machine.json of this host, here into a scratch folder. A version covers the data's preset and
+    seed (dask_bench.identity): only the default ones', which the committed history was measured on."""
+    from data_prep.manifest import DataError, default_data_dir, load
+    from data_prep.presets import DATASETS, DEFAULT_PRESET, DEFAULT_SEED
+
     from .asv_config import derive
 
+    try:
+        found = load(default_data_dir())["datasets"]
+    except DataError as exc:
+        raise ToolError(str(exc)) from None
+    made = {name: (found.get(name) or {}).get("preset") for name in DATASETS}
+    if any(made[name] != DEFAULT_PRESET or found[name].get("seed") != DEFAULT_SEED for name in DATASETS):
+        raise ToolError(f"{default_data_dir()} holds {made}, not the {DEFAULT_PRESET} datasets of seed {DEFAULT_SEED} "
+                        f"the committed versions cover: make data SIZE={DEFAULT_PRESET}, then make discover")
     with tempfile.TemporaryDirectory(prefix="dask-bench-discover-") as scratch:
         derived = derive(Path(scratch) / "asv.conf.json", config, results_dir=Path(scratch) / "results")
         if run(["run", "--config", str(derived), "--python=same", "--bench", "just-discover"]) != 0:

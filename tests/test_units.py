@@ -916,6 +916,13 @@ def test_replay_cuts_sequential_pairs_where_todays_rule_stops_them_and_leaves_th
                                 "benchmarks": {slow: {**kept[slow].record(), "planned_segments": -2}}}))
     with pytest.raises(paired.PairedError, match=r"compare.json: .*planned_segments -2: fewer than the 5 segments"):
         paired.rejudge(path, None, None)
+    # two units that took the same time: told apart by the unit each recorded, not judged as one
+    twins = {slow: kept[slow]._replace(unit=slow), flat: kept[flat]._replace(seconds=60.0, unit=flat)}
+    assert paired.replay({label: p._replace(unit="") for label, p in twins.items()})[slow] == kept[slow]
+    path.write_text(json.dumps({"base": {"rev": "a"}, "head": {"rev": "b"},
+                                "benchmarks": {label: pairs.record() for label, pairs in twins.items()}}))
+    _, measured, *_ = paired.rejudge(path, None, None)
+    assert measured[slow].segments == (5, 5) and measured[slow].unit == slow and measured[flat] == twins[flat]
 
 
 def test_a_calibration_matrix_counts_false_alarms_bounds_their_rate_and_times_each_verdict():

@@ -134,13 +134,15 @@ class Pairs(NamedTuple):
     planned: int = 0
     seconds: float = 0.0  # how long its unit took to measure, kept segments included (0: not known)
     fixed: float = 0.0    # of those seconds, starting and stopping its servers and their clusters
+    unit: str = ""        # the first label of the unit it was measured in ("": not recorded)
 
     def record(self) -> dict:
         """How a comparison's JSON (out/compare.json), and a paired calibration's JSON, keep them."""
         return {"blocks": {"base": self.before, "head": self.after}, "segments": list(self.segments),
                 **({"planned_segments": self.planned} if self.planned else {}),
                 **({"seconds": round(self.seconds, 1)} if self.seconds else {}),
-                **({"fixed_seconds": round(self.fixed, 1)} if self.fixed else {})}
+                **({"fixed_seconds": round(self.fixed, 1)} if self.fixed else {}),
+                **({"unit": self.unit} if self.unit else {})}
 
     @property
     def alpha(self) -> float:
@@ -162,7 +164,7 @@ class Pairs(NamedTuple):
             raise ValueError(f"planned_segments {planned}: fewer than the {len(recorded)} segments it kept")
         return cls(before, after, recorded or (segment_sizes(len(before), segments) if segments and segments > 1
                                                else ()), planned,
-                   float(record.get("seconds", 0.0)), float(record.get("fixed_seconds", 0.0)))
+                   float(record.get("seconds", 0.0)), float(record.get("fixed_seconds", 0.0)), str(record.get("unit", "")))
 
 
 def measured_code() -> str:
@@ -338,7 +340,7 @@ def measure(pythons: tuple[Path, Path], labels: list[str], blocks: int | None, s
     kept = sizes[:looked] if looked > 1 else ()
     by_label = {label: Pairs(*([block[label] for block in side[:count]] for side in measured), kept,
                              segments if sequential and segments > 1 else 0, before + time.monotonic() - started,
-                             fixed)
+                             fixed, labels[0])
                 for label in labels}
     for label, (before, after, *_) in by_label.items():
         log(f"  {label}: {len(before)} blocks a side{f' in {looked} segments' if looked > 1 else ''}, "
@@ -359,15 +361,17 @@ def look(measured: list[list[dict]], labels: list[str], sizes: tuple[int, ...], 
 
 def replay(by_label: dict[str, Pairs], factor: float | None = None) -> dict[str, Pairs]:
     """Pairs measured sequentially, cut where today's rule stops them: each unit (the labels measured
-    together, which share their seconds, fixed seconds and segments) at the first look where `measure`
-    would have found every label settled; the rest as kept. A look k before the last kept needs only
-    the first k segments' sizes and how many were planned. Their seconds stay the measured ones."""
+    together: as recorded, else those that share their seconds, fixed seconds and segments) at the
+    first look where `measure` would have found every label settled; the rest as kept. A look k before
+    the last kept needs only the first k segments' sizes and how many were planned. Their seconds stay
+    the measured ones."""
     judged_with = max(1, sum(map(counts, by_label)))
-    units: dict[tuple, list[str]] = {}
-    for label, pairs in by_label.items():
-        units.setdefault((pairs.seconds, pairs.fixed, pairs.segments, pairs.planned), []).append(label)
+    units: dict[object, list[str]] = {}
+    for label, p in by_label.items():
+        units.setdefault(p.unit or (p.seconds, p.fixed, p.segments, p.planned), []).append(label)
     cut = dict(by_label)
-    for (_, _, kept, planned), labels in units.items():
+    for labels in units.values():
+        kept, planned = by_label[labels[0]].segments, by_label[labels[0]].planned
         if not planned:
             continue
         sizes = tuple(kept) + (0,) * (planned - len(kept))

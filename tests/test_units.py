@@ -1055,3 +1055,15 @@ def test_a_command_run_by_another_returns_its_error_and_leaves_a_signal_to_the_o
     for line in ("inner: error: bad input", "outer: stopped (SIGINT)", "outer: error: RuntimeError: a bug",
                  "inner: error: RuntimeError: a bug"):
         assert line in err
+
+
+def test_make_discover_names_a_missing_or_broken_configuration_in_one_line(tmp_path, capsys):
+    from dask_bench.host import asv_run
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{bad")
+    assert asv_run.main(["--discover", str(tmp_path / "nope.json")]) == 2
+    assert asv_run.main(["--discover", str(broken)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"asv_run: error: {tmp_path / 'nope.json'}: Config file {tmp_path / 'nope.json'} not found."
+    assert err[1].startswith(f"asv_run: error: {broken} is not a readable asv configuration") and len(err) == 2

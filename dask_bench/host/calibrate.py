@@ -176,7 +176,7 @@ def history_check(args, injection: tuple[str, float] | None) -> tuple[str, int]:
     folder = workdir / f"chain-{git(workdir / 'distributed', 'rev-parse', names[-1])[:12]}"
     if chain.main(["--measure", "--releases", " ".join(names), "--folder", str(folder), "-b", regex,
                    "--config", str(config), "--workdir", str(args.workdir), *plan]) == 2:
-        raise CalibrationError(f"a pair of the history failed (see above); run again to resume ({folder})")
+        raise CalibrationError(f"the history's chain failed (see above); run again to resume ({folder})")
     found = chain.steps(chain.links(names, folder))
     known = (names[args.step_at - 1], names[args.step_at]) if args.step_at else None
     hits = [link for link in found if (link.before, link.after) == known and link.decision.verdict == verdict.SLOWER]
